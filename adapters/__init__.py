@@ -1,0 +1,1 @@
+"""Platform adapters: each turns platform payloads into events and actions into API calls."""

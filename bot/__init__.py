@@ -1,0 +1,3 @@
+"""Hearth core: shared model, engine, scheduler, config and command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,61 @@
+"""Wiring: database, engine, intake, sender, scheduler and adapters for ``hearth run``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import Adapter
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.engine import Engine
+from bot.intake import Intake
+from bot.platforms import build_adapters
+from bot.scheduler import Scheduler
+from bot.sender import Sender
+from storage import db as storage_db
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """One running Hearth: ``await app.start()``, then ``await app.stop()``."""
+
+    def __init__(
+        self, config: Config, clock: Clock | None = None, adapters: Mapping[str, Adapter] | None = None
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.db: AsyncEngine = storage_db.create_engine(config.bot.database)
+        self.adapters = dict(adapters) if adapters is not None else build_adapters(config, self.db, self.clock)
+        self.sender = Sender(self.db, self.adapters, self.clock)
+        self.engine = Engine(config, self.db, self.clock, on_commit=self.sender.wake)
+        self.intake = Intake(self.engine)
+        groups = {g: t for a in self.adapters.values() for g, t in getattr(a, "groups", {}).items()}
+        self.scheduler = Scheduler(config, self.db, self.clock, self.engine.campaigns, self.intake.submit, groups)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        await storage_db.upgrade(self.db)
+        self.intake.start()
+        for adapter in self.adapters.values():
+            await adapter.start(self.intake)
+        self._tasks = [
+            asyncio.create_task(self.sender.run(), name="hearth-sender"),
+            asyncio.create_task(
+                self.scheduler.run(self.config.scheduler.tick.total_seconds()), name="hearth-scheduler"
+            ),
+        ]
+        log.info("Hearth is running: %d campaign(s) on %s", len(self.engine.campaigns), ", ".join(self.adapters))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for adapter in self.adapters.values():
+            await adapter.stop()
+        await self.intake.stop()
+        await self.db.dispose()

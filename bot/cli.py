@@ -1,0 +1,137 @@
+"""The ``hearth`` command: run, check, simulate, db upgrade, stats."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, default_config, load
+
+
+def _config(path: str | None) -> Config:
+    return load(path) if path else default_config()
+
+
+def _fail(err: ConfigError) -> int:
+    for problem in err.problems:
+        print(problem, file=sys.stderr)
+    print(f"hearth: {len(err.problems)} problem(s) in the config", file=sys.stderr)
+    return 2
+
+
+async def _run(config: Config) -> None:
+    from bot.app import App
+
+    app = App(config)
+    await app.start()
+    sandbox = app.adapters.get("sandbox")
+    if sandbox is not None:
+        print(f"Hearth sandbox chat: open {sandbox.url} in your browser (Ctrl+C to stop)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await app.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot import logs
+
+    config = _config(args.config)
+    logs.setup(config.bot.log_level, secrets=[])
+    asyncio.run(_run(config))
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from bot.check_report import report
+
+    config = _config(args.config)
+    print(report(config))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulate import ScriptError, simulate
+
+    config = _config(args.config)
+    try:
+        text = Path(args.script).read_text(encoding="utf-8")
+    except OSError as err:
+        print(f"{args.script}: cannot read: {err.strerror}", file=sys.stderr)
+        return 2
+    try:
+        for line in asyncio.run(simulate(config, text, args.script, as_json=args.json)):
+            print(line)
+    except ScriptError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage import db
+
+    config = _config(args.config)
+
+    async def go() -> None:
+        engine = db.create_engine(config.bot.database)
+        try:
+            await db.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    print("database is up to date")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.stats import summary
+
+    config = _config(args.config)
+    print(asyncio.run(summary(config)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hearth", description="Community-marketing bot for chat groups.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (no --config: the sandbox web chat with SQLite)")
+    run.add_argument("--config", "-c")
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check", help="validate a config and show campaigns and next fires")
+    check.add_argument("--config", "-c")
+    check.set_defaults(func=cmd_check)
+    sim = sub.add_parser("simulate", help="rehearse a campaign against a scripted conversation")
+    sim.add_argument("--config", "-c")
+    sim.add_argument("--script", "-s", required=True)
+    sim.add_argument("--json", action="store_true", help="one JSON object per action, then a summary")
+    sim.set_defaults(func=cmd_simulate)
+    dbp = sub.add_parser("db", help="database maintenance")
+    dbsub = dbp.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="apply pending migrations")
+    up.add_argument("--config", "-c")
+    up.set_defaults(func=cmd_db_upgrade)
+    stats = sub.add_parser("stats", help="counts of events, outbox and failures")
+    stats.add_argument("--config", "-c")
+    stats.set_defaults(func=cmd_stats)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        return _fail(err)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,91 @@
+"""What a campaign gets for one event: the transaction, the group's settings, and helpers.
+
+Everything a campaign changes goes through ``conn`` (the event's transaction) and every
+action it asks for is collected in ``actions``; the engine writes those to the outbox in
+the same transaction, so the state change and the messages commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import i18n
+from bot.actions import Action, Buttons, SendDirect, SendMessage
+from bot.events import Command, Event
+from storage import repo
+
+
+@dataclass(slots=True)
+class Context:
+    event: Event
+    command: Command | None
+    conn: AsyncConnection
+    campaign: str
+    now: datetime
+    timezone: ZoneInfo
+    language: str
+    group_title: str = ""
+    is_admin: bool = False
+    actions: list[Action] = field(default_factory=list)
+
+    # --- who and where ---------------------------------------------------------------------
+
+    @property
+    def chat_key(self) -> str | None:
+        return self.event.chat_key
+
+    @property
+    def member_key(self) -> str | None:
+        return self.event.member_key
+
+    @property
+    def member_name(self) -> str:
+        user = self.event.user
+        return (user.name or user.id) if user else ""
+
+    @property
+    def event_ref(self) -> str:
+        """The id of the event as stored with every effect it has."""
+        e = self.event
+        return f"{e.platform}:{e.self_id}:{e.id}"
+
+    def local_day(self, when: datetime | None = None) -> date:
+        """The calendar day in the group's timezone."""
+        return (when or self.event.at).astimezone(self.timezone).date()
+
+    # --- saying things -----------------------------------------------------------------------
+
+    def t(self, key: str, **values: object) -> str:
+        return i18n.t(self.language, key, **values)
+
+    def emit(self, action: Action) -> None:
+        self.actions.append(action)
+
+    def reply(self, text: str, buttons: Buttons = (), delete_after: float | None = None) -> None:
+        """Answer in the chat the event came from (or privately when there is no chat)."""
+        if self.chat_key is not None:
+            self.emit(SendMessage(self.chat_key, text, buttons, self.event.message_id, delete_after))
+        elif self.member_key is not None:
+            self.emit(SendDirect(self.member_key, text, buttons))
+
+    # --- points ------------------------------------------------------------------------------
+
+    async def award(self, points: int, reason: str, member: str | None = None) -> None:
+        """Append ``points`` (negative to take back) to the ledger, naming this event."""
+        target = member or self.member_key
+        if target is None or points == 0:
+            return
+        await repo.add_points(
+            self.conn,
+            member=target,
+            chat=self.chat_key,
+            campaign=self.campaign,
+            points=points,
+            reason=reason,
+            event_ref=self.event_ref,
+            at=self.event.at,
+        )

@@ -1,0 +1,186 @@
+"""Cron schedules in each group's timezone, turned into ``timer.fired`` events.
+
+APScheduler's ``CronTrigger`` does the calendar arithmetic (DST included); this module only
+decides which fires are due. Each fire becomes the event ``schedule:{campaign}:{chat}:{time}``,
+so the engine's dedup handles it exactly once even if a restart or a second process sees it
+again. After downtime, only the latest missed fire runs, and only if it is within the grace;
+older ones are recorded as skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.events import Chat, Event, EventKind, split_key
+from campaigns.base import Campaign
+from storage.models import Chat as ChatRow
+from storage.models import ScheduleFire
+from storage.sql import insert_ignore
+
+log = logging.getLogger(__name__)
+fires_t = ScheduleFire.__table__
+chats_t = ChatRow.__table__
+
+
+@dataclass(slots=True)
+class Slot:
+    """One campaign schedule in one chat."""
+
+    campaign: str
+    chat: str
+    trigger: CronTrigger
+    last: datetime  # the last fire handled or skipped (or the anchor)
+
+
+def trigger_for(cron: str, timezone: str) -> CronTrigger:
+    return CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
+
+
+def next_fires(cron: str, timezone: str, after: datetime, count: int = 3) -> list[datetime]:
+    """The next ``count`` fire times after ``after`` (aware, in the schedule's zone)."""
+    trigger = trigger_for(cron, timezone)
+    out: list[datetime] = []
+    prev = None
+    now = after
+    while len(out) < count:
+        fire = trigger.get_next_fire_time(prev, now)
+        if fire is None:
+            break
+        out.append(fire)
+        prev, now = fire, fire
+    return out
+
+
+class Scheduler:
+    def __init__(
+        self,
+        config: Config,
+        db: AsyncEngine,
+        clock: Clock,
+        campaigns: Iterable[Campaign],
+        submit: Callable[[Sequence[Event]], Awaitable[None]],
+        static_groups: Mapping[str, str] | Iterable[str] = (),
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.campaigns = [c for c in campaigns if c.config.enabled and c.schedules()]
+        self.submit = submit
+        titles = dict(static_groups) if isinstance(static_groups, Mapping) else dict.fromkeys(static_groups, "")
+        titles.update({g.id: g.title for g in config.groups if g.title})
+        self.titles: dict[str, str] = titles
+        self.static_groups = set(titles) | {g.id for g in config.groups}
+        self.grace: timedelta = config.scheduler.grace
+        self._slots: dict[tuple[str, str], Slot] = {}
+
+    async def _targets(self, campaign: Campaign) -> list[str]:
+        if campaign.config.groups is not None:
+            return list(campaign.config.groups)
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(chats_t.c.key, chats_t.c.title).where(chats_t.c.active.is_(True)))
+            known = set()
+            for chat_key, title in rows:
+                known.add(chat_key)
+                if title and not self.titles.get(chat_key):
+                    self.titles[chat_key] = title
+        return sorted(self.static_groups | known)
+
+    async def refresh(self) -> None:
+        """Create slots for chats that appeared since the last look, anchored at their last fire."""
+        now = self.clock.now()
+        for campaign in self.campaigns:
+            for chat in await self._targets(campaign):
+                key = (campaign.name, chat)
+                if key in self._slots:
+                    continue
+                async with self.db.connect() as conn:
+                    q = select(func.max(fires_t.c.fire_time)).where(
+                        fires_t.c.campaign == campaign.name, fires_t.c.chat_key == chat
+                    )
+                    last = (await conn.execute(q)).scalar_one_or_none()
+                spec = campaign.schedules()[0]
+                trigger = trigger_for(spec.cron, self.config.timezone_of(chat))
+                self._slots[key] = Slot(campaign.name, chat, trigger, last or now)
+
+    async def run_due(self) -> datetime | None:
+        """Fire everything due now; return when the next fire is due (None if never)."""
+        await self.refresh()
+        now = self.clock.now()
+        events: list[Event] = []
+        records: list[dict] = []
+        for slot in self._slots.values():
+            missed: list[datetime] = []
+            fire = slot.trigger.get_next_fire_time(slot.last, now)
+            while fire is not None and fire <= now and len(missed) < 100_000:
+                missed.append(fire)
+                fire = slot.trigger.get_next_fire_time(fire, fire)
+            if not missed:
+                continue
+            latest = missed[-1]
+            if now - latest <= self.grace:
+                events.append(self._event(slot, latest))
+                records.append(self._record(slot, latest, "fired", now))
+                skipped = missed[:-1]
+            else:
+                skipped = missed
+            if skipped:
+                log.warning(
+                    "schedule %s in %s: %d fire(s) missed beyond the grace, skipped (last %s)",
+                    slot.campaign,
+                    slot.chat,
+                    len(skipped),
+                    skipped[-1].isoformat(),
+                )
+                records.append(self._record(slot, skipped[-1], "skipped", now))
+            slot.last = latest
+        if events:
+            await self.submit(events)
+        if records:
+            async with self.db.begin() as conn:
+                await insert_ignore(conn, fires_t, records)
+        return self.next_fire()
+
+    def next_fire(self) -> datetime | None:
+        now = self.clock.now()
+        fires = [s.trigger.get_next_fire_time(s.last, now) for s in self._slots.values()]
+        return min((f for f in fires if f is not None), default=None)
+
+    def _event(self, slot: Slot, fire: datetime) -> Event:
+        platform, chat_id = split_key(slot.chat)
+        utc = fire.astimezone(ZoneInfo("UTC"))
+        return Event(
+            id=f"schedule:{slot.campaign}:{slot.chat}:{utc.isoformat()}",
+            kind=EventKind.TIMER_FIRED,
+            platform=platform,
+            self_id="scheduler",
+            at=utc,
+            chat=Chat(platform, chat_id, self.titles.get(slot.chat, "")),
+            timer=slot.campaign,
+        )
+
+    @staticmethod
+    def _record(slot: Slot, fire: datetime, status: str, now: datetime) -> dict:
+        return dict(campaign=slot.campaign, chat_key=slot.chat, fire_time=fire, status=status, recorded_at=now)
+
+    async def run(self, tick: float = 30.0) -> None:
+        """Loop forever: fire what is due, sleep until the next fire (at most ``tick``)."""
+        while True:
+            try:
+                upcoming = await self.run_due()
+            except Exception:
+                log.exception("scheduler round failed")
+                upcoming = None
+            delay = tick
+            if upcoming is not None:
+                delay = min(tick, max(0.05, (upcoming - self.clock.now()).total_seconds()))
+            await self.clock.sleep(delay)

@@ -1,0 +1,149 @@
+"""The sender: drains the outbox per platform and per chat within the adapters' rate limits.
+
+A row is marked sent only after the adapter returned. Healable errors are retried with
+back-off (honouring ``retry_after``), permanent ones recorded. Rows to one chat go in order;
+under backlog, several plain replies to one chat are merged into one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import Adapter, PermanentError, SendResult, TemporaryError
+from bot import actions as act
+from bot import outbox
+from bot.clock import Clock
+from bot.ratelimit import Limiter
+
+log = logging.getLogger(__name__)
+MAX_MERGED_LENGTH = 3500
+
+
+class Sender:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        adapters: Mapping[str, Adapter],
+        clock: Clock,
+        coalesce_after: int = 4,
+        concurrency: int = 8,
+    ) -> None:
+        self.db = db
+        self.adapters = dict(adapters)
+        self.clock = clock
+        self.coalesce_after = coalesce_after
+        self.limiters = {name: Limiter(a.limits) for name, a in self.adapters.items()}
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Drain forever; sleeps until woken, a row comes due, or a rate limit allows."""
+        while True:
+            try:
+                delay = await self.drain()
+            except Exception:
+                log.exception("sender round failed; retrying shortly")
+                delay = 1.0
+            if delay > 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+
+    async def drain(self) -> float:
+        """One round: send what may be sent now. Returns seconds until the next useful round."""
+        platforms = list(self.adapters)
+        if not platforms:
+            return 60.0
+        now = self.clock.now()
+        async with self.db.connect() as conn:
+            rows = await outbox.due(conn, platforms, now)
+            upcoming = None if rows else await outbox.next_due(conn, platforms)
+        if not rows:
+            return min(5.0, (upcoming - now).total_seconds()) if upcoming else 5.0
+        by_target: dict[str, list[outbox.Pending]] = {}
+        for row in rows:
+            by_target.setdefault(row.target, []).append(row)
+        tick = time.monotonic()
+        wait, jobs = 5.0, []
+        for target, queue in by_target.items():
+            limiter = self.limiters[queue[0].platform]
+            w = limiter.wait_time(target, tick)
+            if w > 0:
+                wait = min(wait, w)
+                continue
+            limiter.take(target, tick)
+            jobs.append(self._send(self._batch(queue)))
+        await asyncio.gather(*jobs)
+        return 0.0 if jobs else wait
+
+    def _batch(self, queue: list[outbox.Pending]) -> list[outbox.Pending]:
+        """The first row, or several mergeable plain messages when the chat is backlogged."""
+        if len(queue) < self.coalesce_after:
+            return queue[:1]
+        merged, length = [], 0
+        for row in queue:
+            a = row.action
+            if not isinstance(a, act.SendMessage) or a.buttons or a.delete_after:
+                break
+            length += len(a.content) + 2
+            if merged and length > MAX_MERGED_LENGTH:
+                break
+            merged.append(row)
+        return merged or queue[:1]
+
+    async def _send(self, rows: list[outbox.Pending]) -> None:
+        first = rows[0]
+        action = first.action
+        if len(rows) > 1 and isinstance(action, act.SendMessage):
+            text = "\n\n".join(r.action.content for r in rows)  # type: ignore[union-attr]
+            action = replace(action, content=text, reply_to=None)
+        adapter = self.adapters[first.platform]
+        ids = [r.id for r in rows]
+        async with self._slots:
+            try:
+                result = await adapter.perform(action, f"outbox:{first.id}")
+            except TemporaryError as err:
+                await self._retry(first, err.retry_after, str(err))
+                return
+            except PermanentError as err:
+                log.warning("permanent failure of outbox %s to %s: %s", ids, first.target, err)
+                async with self.db.begin() as conn:
+                    await outbox.mark_failed(conn, ids, str(err))
+                return
+            except Exception as err:  # an adapter bug or an unexpected network error
+                log.exception("unexpected failure sending outbox %s", ids)
+                await self._retry(first, None, f"{type(err).__name__}")
+                return
+        await self._done(rows, action, result)
+
+    async def _done(self, rows: list[outbox.Pending], action: act.Action, result: SendResult) -> None:
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            await outbox.mark_sent(conn, [r.id for r in rows], now, result.message_id)
+            after = getattr(action, "delete_after", None)
+            if after and result.message_id and isinstance(action, act.SendMessage):
+                delete = act.DeleteMessage(action.chat, result.message_id)
+                row = outbox.outbox_row(delete, None, now, not_before=now + timedelta(seconds=after))
+                await conn.execute(outbox.outbox_t.insert(), [row])
+        self.sent += len(rows)
+
+    async def _retry(self, row: outbox.Pending, retry_after: float | None, error: str) -> None:
+        delay = retry_after if retry_after is not None else min(300.0, 2.0**row.attempts)
+        if retry_after:
+            self.limiters[row.platform].chat(row.target).pause(time.monotonic(), retry_after)
+        log.info("outbox %s to %s will be retried in %.1fs: %s", row.id, row.target, delay, error)
+        async with self.db.begin() as conn:
+            await outbox.mark_retry(conn, row, self.clock.now(), delay, error)

@@ -1,0 +1,136 @@
+"""Daily check-in (签到 / 打卡): once per member per group-local day, streaks, rewards.
+
+The day boundary is midnight in the group's timezone (DST-safe: days are calendar dates in
+that zone, never 24-hour spans). A streak continues while no more than ``grace_days`` days
+were missed; ``streak_rewards`` pay a bonus on reaching N days (or every N days with
+``repeat``). ``/me`` shows points and streaks, ``/top`` the group's leaderboard.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from bot import i18n
+from bot.config_types import Points, Strict
+from bot.context import Context
+from campaigns.base import Campaign, CampaignConfig, CommandSpec, register
+from storage import repo
+
+
+class StreakReward(Strict):
+    days: int = Field(ge=1, le=3650)
+    points: Points = 0
+    repeat: bool = False  # pay again every `days` days of the same streak
+
+
+class CheckinConfig(CampaignConfig):
+    type: Literal["checkin"]
+    aliases: list[str] = []
+    points: Points = 10
+    grace_days: int = Field(default=0, ge=0, le=30)
+    streak_rewards: list[StreakReward] = []
+    leaderboard_size: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: list[str]) -> list[str]:
+        for alias in value:
+            if not alias.strip():
+                raise ValueError("an alias cannot be empty")
+            if alias.strip().startswith("/"):
+                raise ValueError(f"alias {alias!r} should be plain text; /commands are built in")
+        return value
+
+
+def next_midnight(day: date, tz: object) -> datetime:
+    """The start of the day after ``day`` in ``tz`` (an aware datetime)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)  # type: ignore[arg-type]
+
+
+@register
+class CheckinCampaign(Campaign):
+    type = "checkin"
+    config_model = CheckinConfig
+    config: CheckinConfig
+
+    def commands(self) -> list[CommandSpec]:
+        return [
+            CommandSpec("checkin", "cmd.checkin", "/checkin"),
+            CommandSpec("me", "cmd.me", "/me"),
+            CommandSpec("top", "cmd.top", "/top"),
+        ]
+
+    def aliases(self) -> dict[str, str]:
+        return {alias: "checkin" for alias in self.config.aliases}
+
+    async def handle(self, ctx: Context) -> None:
+        command = ctx.command
+        if command is None or ctx.member_key is None:
+            return
+        if ctx.chat_key is None or (ctx.event.chat and ctx.event.chat.type != "group"):
+            ctx.reply(ctx.t("checkin.group_only"))
+            return
+        if command.name == "checkin":
+            await self.check_in(ctx)
+        elif command.name == "me":
+            await self.show_me(ctx)
+        elif command.name == "top":
+            await self.show_top(ctx)
+
+    async def check_in(self, ctx: Context) -> None:
+        assert ctx.chat_key and ctx.member_key
+        day = ctx.local_day()
+        last = await repo.last_checkin(ctx.conn, self.name, ctx.chat_key, ctx.member_key)
+        if last is not None and last.day >= day:
+            wait = (next_midnight(day, ctx.timezone) - ctx.event.at).total_seconds()
+            ctx.reply(ctx.t("checkin.already", name=ctx.member_name, wait=i18n.duration(ctx.language, wait)))
+            return
+        gap = (day - last.day).days if last else None
+        streak = last.streak + 1 if last and gap is not None and gap <= 1 + self.config.grace_days else 1
+        await repo.add_checkin(
+            ctx.conn,
+            campaign=self.name,
+            chat=ctx.chat_key,
+            member=ctx.member_key,
+            day=day,
+            at=ctx.event.at,
+            streak=streak,
+            event_ref=ctx.event_ref,
+        )
+        await ctx.award(self.config.points, "checkin")
+        bonus_lines = []
+        for reward in self.config.streak_rewards:
+            hit = streak % reward.days == 0 if reward.repeat else streak == reward.days
+            if hit and reward.points:
+                await ctx.award(reward.points, f"streak_{reward.days}")
+                bonus_lines.append(ctx.t("checkin.reward", days=streak, points=reward.points))
+        total = await repo.points_of(ctx.conn, ctx.member_key, ctx.chat_key)
+        text = ctx.t("checkin.ok", name=ctx.member_name, points=self.config.points, streak=streak, total=total)
+        ctx.reply("\n".join([text, *bonus_lines]))
+
+    async def current_streak(self, ctx: Context) -> int:
+        assert ctx.chat_key and ctx.member_key
+        last = await repo.last_checkin(ctx.conn, self.name, ctx.chat_key, ctx.member_key)
+        if last is None or (ctx.local_day() - last.day).days > 1 + self.config.grace_days:
+            return 0
+        return last.streak
+
+    async def show_me(self, ctx: Context) -> None:
+        assert ctx.chat_key and ctx.member_key
+        points = await repo.points_of(ctx.conn, ctx.member_key, ctx.chat_key)
+        best = await repo.best_streak(ctx.conn, self.name, ctx.chat_key, ctx.member_key)
+        streak = await self.current_streak(ctx)
+        ctx.reply(ctx.t("checkin.me", name=ctx.member_name, points=points, streak=streak, best=best))
+
+    async def show_top(self, ctx: Context) -> None:
+        assert ctx.chat_key
+        rows = await repo.leaderboard(ctx.conn, ctx.chat_key, self.config.leaderboard_size)
+        if not rows:
+            ctx.reply(ctx.t("checkin.top.empty"))
+            return
+        lines = [ctx.t("checkin.top.header")]
+        lines += [ctx.t("checkin.top.row", rank=i, name=r.name, points=r.points) for i, r in enumerate(rows, 1)]
+        ctx.reply("\n".join(lines))
