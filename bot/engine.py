@@ -186,6 +186,8 @@ class Engine:
         member = event.member_key
         if member is None:
             return False
+        if event.admin:
+            return True
         if member in self.config.bot.admins:
             return True
         group = self.config.group(event.chat_key) if event.chat_key else None

@@ -153,6 +153,7 @@ class Event:
     poll_id: str | None = None
     option_ids: tuple[int, ...] = ()
     timer: str | None = None  # the schedule or timer name for timer.fired
+    admin: bool = False  # the platform reports the sender as a chat admin/owner
     raw: Any = field(default=None, repr=False, compare=False)
 
     @property
