@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import i18n
 from bot.actions import Action, Buttons, SendDirect, SendMessage
 from bot.events import Command, Event
-from storage import repo
+from storage import repo, timers
 
 
 @dataclass(slots=True)
@@ -71,6 +71,28 @@ class Context:
             self.emit(SendMessage(self.chat_key, text, buttons, self.event.message_id, delete_after))
         elif self.member_key is not None:
             self.emit(SendDirect(self.member_key, text, buttons))
+
+    # --- timers ------------------------------------------------------------------------------
+
+    async def set_timer(self, key: str, due_at: datetime, data: dict | None = None, member: str | None = None) -> None:
+        """Ask for a ``timer.fired`` event for this campaign at ``due_at`` (once per ``key``).
+
+        The key is namespaced by the campaign; the event arrives with ``event.timer`` set to
+        the campaign's name and ``event.data`` to ``{"key": key, **data}``.
+        """
+        await timers.set_timer(
+            self.conn,
+            key=f"{self.campaign}:{key}",
+            campaign=self.campaign,
+            due_at=due_at,
+            chat=self.chat_key,
+            member=member or self.member_key,
+            payload={"key": key, **(data or {})},
+            event_ref=self.event_ref,
+        )
+
+    async def cancel_timer(self, key: str) -> bool:
+        return await timers.cancel_timer(self.conn, f"{self.campaign}:{key}")
 
     # --- points ------------------------------------------------------------------------------
 

@@ -144,6 +144,16 @@ class Engine:
         return produced
 
     def _targets(self, event: Event, command: Command | None) -> list[tuple[Campaign, Command | None]]:
+        if event.kind is EventKind.TIMER_FIRED:
+            # a timer belongs to one campaign; a one-off timer (with data) fires even after the
+            # campaign's window closed, so the campaign can finish what it started
+            return [
+                (c, None)
+                for c in self.campaigns
+                if c.name == event.timer
+                and c.config.enabled
+                and (event.data is not None or (c.applies_to(event.chat_key) and c.active_at(event.at)))
+            ]
         live = self._live(event)
         if command is None:
             return [(c, None) for c in live]

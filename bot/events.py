@@ -154,6 +154,7 @@ class Event:
     option_ids: tuple[int, ...] = ()
     timer: str | None = None  # the schedule or timer name for timer.fired
     admin: bool = False  # the platform reports the sender as a chat admin/owner
+    data: Any = field(default=None, compare=False)  # a timer's payload (JSON-ready dict)
     raw: Any = field(default=None, repr=False, compare=False)
 
     @property

@@ -56,11 +56,15 @@ def render(template: str, values: Mapping[str, object]) -> str:
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    path = _LOCALES / f"{language}.toml"
-    if not path.exists():
-        path = _LOCALES / f"{DEFAULT_LANGUAGE}.toml"
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+    """Every template of a language: ``locales/<language>/*.toml`` merged (one file per area)."""
+    folder = _LOCALES / language
+    if not folder.is_dir():
+        folder = _LOCALES / DEFAULT_LANGUAGE
+    merged: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as fh:
+            merged.update(tomllib.load(fh))
+    return merged
 
 
 def t(language: str, key: str, **values: object) -> str:

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.events import Chat, Event, EventKind, split_key
 from campaigns.base import Campaign
+from storage import timers
 from storage.models import Chat as ChatRow
 from storage.models import ScheduleFire
 from storage.sql import insert_ignore
@@ -75,6 +76,7 @@ class Scheduler:
         self.db = db
         self.clock = clock
         self.campaigns = [c for c in campaigns if c.config.enabled and c.schedules()]
+        # one-off timers (storage/timers.py) are polled too, so the loop runs even without cron
         self.submit = submit
         titles = dict(static_groups) if isinstance(static_groups, Mapping) else dict.fromkeys(static_groups, "")
         titles.update({g.id: g.title for g in config.groups if g.title})
@@ -82,6 +84,7 @@ class Scheduler:
         self.static_groups = set(titles) | {g.id for g in config.groups}
         self.grace: timedelta = config.scheduler.grace
         self._slots: dict[tuple[str, str], Slot] = {}
+        self._next_timer: datetime | None = None
 
     async def _targets(self, campaign: Campaign) -> list[str]:
         if campaign.config.groups is not None:
@@ -98,6 +101,8 @@ class Scheduler:
     async def refresh(self) -> None:
         """Create slots for chats that appeared since the last look, anchored at their last fire."""
         now = self.clock.now()
+        async with self.db.connect() as conn:
+            self._next_timer = await timers.next_timer(conn)
         for campaign in self.campaigns:
             for chat in await self._targets(campaign):
                 key = (campaign.name, chat)
@@ -143,16 +148,42 @@ class Scheduler:
                 )
                 records.append(self._record(slot, skipped[-1], "skipped", now))
             slot.last = latest
+        async with self.db.connect() as conn:
+            due = await timers.due_timers(conn, now)
+        events += [self._timer_event(t) for t in due]
         if events:
             await self.submit(events)
-        if records:
+        if records or due:
             async with self.db.begin() as conn:
                 await insert_ignore(conn, fires_t, records)
+                await timers.mark_fired(conn, [t.key for t in due])
+        async with self.db.connect() as conn:
+            self._next_timer = await timers.next_timer(conn)
         return self.next_fire()
 
+    @staticmethod
+    def _timer_event(timer: timers.DueTimer) -> Event:
+        chat = None
+        platform = "hearth"
+        if timer.chat:
+            platform, chat_id = split_key(timer.chat)
+            chat = Chat(platform, chat_id)
+        return Event(
+            id=f"timer:{timer.key}",
+            kind=EventKind.TIMER_FIRED,
+            platform=platform,
+            self_id="scheduler",
+            at=timer.due_at,
+            chat=chat,
+            timer=timer.campaign,
+            data={**timer.payload, "member": timer.member},
+        )
+
     def next_fire(self) -> datetime | None:
+        """The next cron fire or one-off timer (as of the last look at the timers table)."""
         now = self.clock.now()
         fires = [s.trigger.get_next_fire_time(s.last, now) for s in self._slots.values()]
+        fires.append(self._next_timer)
         return min((f for f in fires if f is not None), default=None)
 
     def _event(self, slot: Slot, fire: datetime) -> Event:

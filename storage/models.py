@@ -166,6 +166,27 @@ class ScheduleFire(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class Timer(Base):
+    """A one-off timer a campaign set (qualify a referral in 24 h, end a quiz question, ...).
+
+    ``key`` is chosen by the campaign and unique, so setting the same timer twice (a
+    redelivered event) is a no-op; the fire becomes the event ``timer:{key}``.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    chat_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    member_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, fired, cancelled
+    event_ref: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
 class AdapterState(Base):
     """Small durable values an adapter keeps (poll offsets, cursors)."""
 
