@@ -67,7 +67,7 @@ def alembic_config(url: str) -> AlembicConfig:
 def _upgrade_sync(connection: Connection, url: str) -> None:
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 async def upgrade(engine: AsyncEngine) -> None:
