@@ -29,6 +29,7 @@ class Feature(StrEnum):
     MUTE = "mute"
     KICK = "kick"
     REPLIES = "replies"
+    REACTIONS = "reactions"  # emoji reactions on messages (actions.React)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ class SendDirect:
     user: str  # member key
     content: str
     buttons: Buttons = ()
+    fallback: dict[str, Any] | None = None  # a dumped action the sender queues if this fails for good
     kind: ClassVar[str] = "send_direct"
 
 
@@ -67,9 +68,15 @@ class SendPoll:
 
 @dataclass(frozen=True, slots=True)
 class CreateInviteLink:
+    """Ask the platform for ``for_user``'s own invite link; the adapter returns it as
+    ``SendResult.data["link"]``. The sender then queues ``notify`` (a dumped action whose
+    content may hold ``{link}``), or ``fallback`` if no link could be made (bot/followups.py)."""
+
     chat: str
     for_user: str
     name: str = ""
+    notify: dict[str, Any] | None = None
+    fallback: dict[str, Any] | None = None
     kind: ClassVar[str] = "create_invite_link"
 
 
@@ -88,7 +95,37 @@ class KickMember:
     kind: ClassVar[str] = "kick_member"
 
 
-Action = SendMessage | SendDirect | DeleteMessage | AnswerButton | SendPoll | CreateInviteLink | MuteMember | KickMember
+@dataclass(frozen=True, slots=True)
+class UnmuteMember:
+    """Lift a :class:`MuteMember` restriction."""
+
+    chat: str
+    user: str
+    kind: ClassVar[str] = "unmute_member"
+
+
+@dataclass(frozen=True, slots=True)
+class React:
+    """Put an emoji reaction on a message (where the platform has reactions)."""
+
+    chat: str
+    message_id: str
+    emoji: str
+    kind: ClassVar[str] = "react"
+
+
+Action = (
+    SendMessage
+    | SendDirect
+    | DeleteMessage
+    | AnswerButton
+    | SendPoll
+    | CreateInviteLink
+    | MuteMember
+    | KickMember
+    | UnmuteMember
+    | React
+)
 
 ACTION_TYPES: dict[str, type] = {
     cls.kind: cls
@@ -101,6 +138,8 @@ ACTION_TYPES: dict[str, type] = {
         CreateInviteLink,
         MuteMember,
         KickMember,
+        UnmuteMember,
+        React,
     )
 }
 

@@ -32,7 +32,8 @@ class App:
         self.db: AsyncEngine = storage_db.create_engine(config.bot.database)
         self.adapters = dict(adapters) if adapters is not None else build_adapters(config, self.db, self.clock)
         self.sender = Sender(self.db, self.adapters, self.clock)
-        self.engine = Engine(config, self.db, self.clock, on_commit=self.sender.wake)
+        features = {name: adapter.features for name, adapter in self.adapters.items()}
+        self.engine = Engine(config, self.db, self.clock, on_commit=self.sender.wake, features=features)
         self.intake = Intake(self.engine)
         groups = {g: t for a in self.adapters.values() for g, t in getattr(a, "groups", {}).items()}
         self.scheduler = Scheduler(config, self.db, self.clock, self.engine.campaigns, self.intake.submit, groups)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot import policy_lint
 from bot.config import Config
 from bot.engine import build_campaigns
 from bot.scheduler import next_fires
@@ -29,7 +30,7 @@ def report(config: Config, now: datetime | None = None) -> str:
         where = ", ".join(c.groups) if c.groups is not None else "every group"
         state = "" if c.enabled else " (disabled)"
         out.append(f"  {campaign.name} ({c.type}){state}: {where}")
-        commands = [f"/{s.name}" for s in campaign.commands()] + list(campaign.aliases())
+        commands = list(dict.fromkeys([f"/{s.name}" for s in campaign.commands()] + list(campaign.aliases())))
         if commands:
             out.append(f"    answers: {' '.join(commands)}")
         for spec in campaign.schedules():
@@ -38,4 +39,5 @@ def report(config: Config, now: datetime | None = None) -> str:
                 tz = config.timezone_of(chat) if chat else config.bot.timezone
                 fires = ", ".join(f.strftime("%a %Y-%m-%d %H:%M %Z") for f in next_fires(spec.cron, tz, now))
                 out.append(f"    next in {chat or 'new groups'} ({tz}): {fires or 'never'}")
+    out += policy_lint.report_lines(config)  # coupon pools, acknowledged platform-policy warnings
     return "\n".join(out)

@@ -26,16 +26,16 @@ def _fail(err: ConfigError) -> int:
 async def _run(config: Config) -> None:
     from bot.app import App
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a stop during start-up is clean too
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
     app = App(config)
     await app.start()
     sandbox = app.adapters.get("sandbox")
     if sandbox is not None:
         print(f"Hearth sandbox chat: open {sandbox.url} in your browser (Ctrl+C to stop)", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:
@@ -46,15 +46,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot import logs
 
     config = _config(args.config)
-    logs.setup(config.bot.log_level, secrets=[])
-    asyncio.run(_run(config))
+    logs.setup(config.bot.log_level, secrets=logs.secrets_in(config))
+    try:
+        asyncio.run(_run(config))
+    except OSError as err:  # e.g. the sandbox's port is taken: a clear line, not a traceback
+        print(f"hearth: cannot start: {err.strerror or err}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args.config)  # first: a broken config is reported without loading the engine
+
     from bot.check_report import report
 
-    config = _config(args.config)
     print(report(config))
     return 0
 
@@ -102,6 +107,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.audit_report import report
+
+    config = _config(args.config)
+    print(asyncio.run(report(config, args.limit, args.chat)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hearth", description="Community-marketing bot for chat groups.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -124,6 +137,17 @@ def parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", help="counts of events, outbox and failures")
     stats.add_argument("--config", "-c")
     stats.set_defaults(func=cmd_stats)
+    aud = sub.add_parser("audit", help="the admin commands run in the chats, newest first")
+    aud.add_argument("--config", "-c")
+    aud.add_argument("--limit", "-n", type=int, default=50, help="how many entries (default 50)")
+    aud.add_argument("--chat", help="only this chat, e.g. telegram:-100123")
+    aud.set_defaults(func=cmd_audit)
+    from bot import coupons_cli
+
+    coupons_cli.add_parser(sub)  # hearth coupons import|export|generate|status
+    from bot import feedback_cli
+
+    feedback_cli.add_parser(sub)  # hearth feedback export NAME
     return p
 
 

@@ -43,12 +43,22 @@ def parse(event: Event, aliases: dict[str, str]) -> Command | None:
 
 def help_text(language: str, specs: Iterable[CommandSpec], is_admin: bool) -> str:
     lines = [i18n.t(language, "help.header")]
-    for spec in sorted({s.name: s for s in specs}.values(), key=lambda s: (s.admin, s.name)):
+    for spec in sorted({(s.name, s.usage): s for s in specs}.values(), key=lambda s: (s.admin, s.name, s.usage)):
         if spec.admin and not is_admin:
             continue
         usage = spec.usage or f"/{spec.name}"
         lines.append(i18n.t(language, "help.line", usage=usage, description=i18n.t(language, spec.description)))
     return "\n".join(lines)
+
+
+def admin_only(specs: Iterable[CommandSpec], command: Command) -> bool:
+    """Whether this use of a command is for admins: the specs naming its first argument as a
+    subcommand decide (``/quiz start`` vs ``/quiz top``), else those without subcommands."""
+    first = command.args[0].lower() if command.args else None
+    specs = [s for s in specs if s.name == command.name]
+    chosen = [s for s in specs if first is not None and first in s.subcommands]
+    chosen = chosen or [s for s in specs if not s.subcommands]
+    return bool(chosen) and all(s.admin for s in chosen)
 
 
 def command_table(campaigns: Iterable[Campaign]) -> dict[str, list[tuple[Campaign, CommandSpec]]]:

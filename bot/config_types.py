@@ -1,15 +1,18 @@
 """Reusable pydantic field types for the TOML config: durations, timezones, cron, chat keys.
 
 Campaign modules build their config models from these, so every campaign validates the
-same way and every error names the key.
+same way and every error names the key. Models are strict: TOML has real integers,
+booleans and date-times, so ``points = "10"`` is a mistake worth reporting, not coercing.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -22,7 +25,7 @@ assert set(LANGUAGES) == {"zh", "en", "ru"}
 class Strict(BaseModel):
     """Base for every config table: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)")
@@ -54,45 +57,153 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
 def _check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f'unknown timezone {name!r}; use an IANA name such as "Asia/Shanghai"') from None
+        close = difflib.get_close_matches(name, _zones(), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else 'use an IANA name such as "Asia/Shanghai"'
+        raise ValueError(f"unknown timezone {name!r}; {hint}") from None
     return name
 
 
+def at_least(minimum: timedelta) -> AfterValidator:
+    """A validator for durations shorter than ``minimum``."""
+
+    def check(value: timedelta) -> timedelta:
+        if value < minimum:
+            raise ValueError(f"must be at least {format_duration(minimum)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def format_duration(value: timedelta) -> str:
+    """``timedelta(hours=1, minutes=30)`` as ``"1h30m"`` (the form :func:`parse_duration` reads)."""
+    seconds, out = value.total_seconds(), ""
+    for unit in ("w", "d", "h", "m", "s"):
+        count, seconds = divmod(seconds, _UNIT[unit])
+        out += f"{int(count)}{unit}" if count else ""
+    if seconds:
+        out += f"{round(seconds * 1000)}ms"
+    return out or "0s"
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday(token: str, end: bool = False) -> int:
+    token = token.lower()
+    if token in _WEEKDAYS:
+        day = _WEEKDAYS.index(token)
+        return 7 if end and day == 0 else day
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    raise ValueError(f"{token!r} is not a weekday (0-7 or sun-sat)")
+
+
+def _weekdays(field: str) -> str:
+    """A cron weekday field as APScheduler names, with cron's meaning (0 and 7 are Sunday).
+
+    APScheduler counts weekdays from Monday = 0, so ``0 9 * * 0`` would silently fire on
+    Mondays if passed through; spelling the days out keeps the crontab meaning.
+    """
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step_text = item.partition("/")
+        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
+        if step_text and step is None:
+            raise ValueError(f"bad step {step_text!r} in weekday field {field!r}")
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            a, _, b = span.partition("-")
+            first, last = _weekday(a), _weekday(b, end=True)
+            if last < first:
+                raise ValueError(f"weekday range {span!r} runs backwards")
+        else:
+            first = last = _weekday(span)
+            if step:
+                last = 6
+        days.update(d % 7 for d in range(first, last + 1, step or 1))
+    order = (1, 2, 3, 4, 5, 6, 0)
+    return ",".join(_WEEKDAYS[d] for d in order if d in days)
+
+
 def _check_cron(expr: str) -> str:
+    """Validate a 5-field crontab line and return it in the form APScheduler reads alike."""
     from apscheduler.triggers.cron import CronTrigger
 
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"{expr!r} is not a 5-field cron expression (minute hour day month weekday)")
+    if fields[2] not in ("*", "?") and fields[4] not in ("*", "?"):
+        raise ValueError(f"{expr!r} restricts both the day of month and the weekday; cron dialects disagree on that")
     try:
-        CronTrigger.from_crontab(expr, timezone="UTC")
+        fields[4] = _weekdays(fields[4].replace("?", "*"))
+        fields[2] = fields[2].replace("?", "*")
+        normal = " ".join(fields)
+        trigger = CronTrigger.from_crontab(normal, timezone="UTC")
     except ValueError as err:
         raise ValueError(f"bad cron expression {expr!r}: {err}") from None
-    return expr
+    if trigger.get_next_fire_time(None, datetime(2000, 1, 1, tzinfo=UTC)) is None:
+        raise ValueError(f"cron expression {expr!r} never fires")
+    return normal
 
 
-_CHAT_KEY = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
 
 
-def _check_chat_key(value: str) -> str:
-    if not _CHAT_KEY.match(value):
-        raise ValueError(f'{value!r} is not a chat key; write platform:chat_id, e.g. "telegram:-100123"')
-    return value
+def _key_checker(what: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError(f"{value!r} is not a {what} key; write platform:id, e.g. {example!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _check_alias(alias: str) -> str:
+    if not alias.strip():
+        raise ValueError("an alias cannot be empty")
+    if alias.strip().startswith("/"):
+        raise ValueError(f"alias {alias!r} should be plain text; /commands are built in")
+    return alias
+
+
+def _check_database(url: str) -> str:
+    """A SQLAlchemy URL with an async driver; the URL itself is never echoed (it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    hint = 'use "sqlite+aiosqlite:///hearth.db" or "postgresql+asyncpg://user:password@host/dbname"'
+    try:
+        driver = make_url(url).drivername
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL; {hint}") from None
+    if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise ValueError(f"unsupported database driver {driver!r}; {hint}") from None
+    return url
 
 
 def template_checker(allowed: frozenset[str]) -> AfterValidator:
     """A validator that accepts a message template using only ``allowed`` placeholders."""
 
     def check(text: str) -> str:
-        names = placeholders(text)
-        unknown = sorted(names - allowed)
+        unknown = sorted(placeholders(text) - allowed)
         if unknown:
             known = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; allowed: {known}")
+            names = ", ".join("{" + n + "}" for n in unknown)
+            plural = "s" if len(unknown) > 1 else ""
+            hint = "(write {{ and }} for literal braces)"
+            raise ValueError(f"unknown placeholder{plural} {names}; allowed: {known} {hint}")
         return text
 
     return AfterValidator(check)
@@ -101,6 +212,8 @@ def template_checker(allowed: frozenset[str]) -> AfterValidator:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
-ChatKey = Annotated[str, AfterValidator(_check_chat_key)]
-MemberKey = ChatKey
+ChatKey = Annotated[str, _key_checker("chat", "telegram:-100123")]
+MemberKey = Annotated[str, _key_checker("member", "telegram:12345")]
+Alias = Annotated[str, AfterValidator(_check_alias)]
+DatabaseUrl = Annotated[str, AfterValidator(_check_database)]
 Points = Annotated[int, Field(ge=0, le=1_000_000)]

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import i18n
 from bot.actions import Action, Buttons, SendDirect, SendMessage
 from bot.events import Command, Event
 from storage import repo, timers
+from storage.tx import Conn
+
+if TYPE_CHECKING:
+    from bot.bookkeeping import PriorMembership
+    from bot.config import Config
 
 
 @dataclass(slots=True)
 class Context:
     event: Event
     command: Command | None
-    conn: AsyncConnection
+    conn: Conn
     campaign: str
     now: datetime
     timezone: ZoneInfo
@@ -31,6 +35,12 @@ class Context:
     group_title: str = ""
     is_admin: bool = False
     actions: list[Action] = field(default_factory=list)
+    # what the event's platform can do ("buttons", "polls", "delete", ... as in
+    # adapters.base.Feature): campaigns degrade by capability, never by platform name
+    features: frozenset[str] = frozenset()
+    config: Config | None = None  # the whole validated config, read-only (coupon pools, admins)
+    # for member.joined: the membership before this join (None: never seen in the chat)
+    prior_membership: PriorMembership | None = None
 
     # --- who and where ---------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from string import Formatter
 
@@ -23,7 +23,8 @@ class TemplateError(ValueError):
     """A template that is not plain ``{name}`` substitution."""
 
 
-def _fields(template: str) -> list[tuple[str, str | None]]:
+@lru_cache(maxsize=4096)  # templates are few (locales and config texts); parse each once
+def _fields(template: str) -> tuple[tuple[str, str | None], ...]:
     try:
         parsed = list(_formatter.parse(template))
     except ValueError as err:
@@ -36,7 +37,7 @@ def _fields(template: str) -> list[tuple[str, str | None]]:
             if spec or conversion:
                 raise TemplateError(f"placeholder {{{field}}} may not carry a format or conversion")
         out.append((literal, field))
-    return out
+    return tuple(out)
 
 
 def placeholders(template: str) -> set[str]:

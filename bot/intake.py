@@ -18,17 +18,21 @@ log = logging.getLogger(__name__)
 
 
 class Intake:
+    """The :class:`adapters.base.EventSink` in front of the engine (group commit)."""
+
     def __init__(self, engine: Engine, max_batch: int = 500) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self._queue: asyncio.Queue[tuple[Sequence[Event], asyncio.Future[None]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._inflight: list[asyncio.Future[None]] = []  # the submitters of the batch being handled
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="hearth-intake")
 
     async def stop(self) -> None:
+        """Stop; submitters still waiting get ``CancelledError`` (a redelivery is harmless)."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -36,6 +40,11 @@ class Intake:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        while not self._queue.empty():
+            self._queue.get_nowait()[1].cancel()
+        for future in self._inflight:
+            future.cancel()
+        self._inflight = []
 
     async def submit(self, events: Sequence[Event]) -> None:
         """Queue events and return once they are committed (the EventSink protocol)."""
@@ -55,6 +64,7 @@ class Intake:
                 waiting.append(item)
                 size += len(item[0])
             batch = [e for events, _ in waiting for e in events]
+            self._inflight = [fut for _, fut in waiting]
             try:
                 await self.engine.handle(batch)
             except Exception as err:  # the database itself is failing: let submitters retry

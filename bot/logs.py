@@ -6,6 +6,9 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
 
 _TOKEN_URL = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+")
 
@@ -31,6 +34,19 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         return True
+
+
+def secrets_in(value: Any) -> list[str]:
+    """Every ``SecretStr`` value inside a config model (tokens, webhook secrets), for :func:`setup`."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, BaseModel):
+        return [s for _, field in value for s in secrets_in(field)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in secrets_in(item)]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in secrets_in(item)]
+    return []
 
 
 def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:

@@ -54,21 +54,42 @@ class Pending:
 
 
 async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit: int = 500) -> list[Pending]:
-    """Pending rows that may be sent now, oldest first."""
+    """Pending rows that may be sent now, oldest first.
+
+    A row waiting for a retry holds back the later rows to its target, so messages to one
+    chat never overtake each other (a delayed ``DeleteMessage`` that was never tried holds
+    nothing back).
+    """
     c = outbox_t.c
+    w = outbox_t.alias("waiting")
+    waiting = (
+        select(w.c.id)
+        .where(
+            w.c.status == "pending",
+            w.c.platform == c.platform,
+            w.c.target == c.target,
+            w.c.attempts > 0,
+            w.c.not_before > now,
+            w.c.id < c.id,
+        )
+        .exists()
+    )
     q = (
         select(c.id, c.platform, c.target, c.payload, c.attempts)
-        .where(and_(c.status == "pending", c.platform.in_(platforms), c.not_before <= now))
+        .where(and_(c.status == "pending", c.platform.in_(platforms), c.not_before <= now), ~waiting)
         .order_by(c.id)
         .limit(limit)
     )
     return [Pending(r.id, r.platform, r.target, act.load(r.payload), r.attempts) for r in await conn.execute(q)]
 
 
-async def next_due(conn: AsyncConnection, platforms: list[str]) -> datetime | None:
+async def next_due(conn: AsyncConnection, platforms: list[str], after: datetime | None = None) -> datetime | None:
+    """When the next pending row comes due (only times later than ``after``, when given)."""
     c = outbox_t.c
-    q = select(c.not_before).where(c.status == "pending", c.platform.in_(platforms)).order_by(c.not_before).limit(1)
-    return (await conn.execute(q)).scalar_one_or_none()
+    q = select(c.not_before).where(c.status == "pending", c.platform.in_(platforms))
+    if after is not None:
+        q = q.where(c.not_before > after)
+    return (await conn.execute(q.order_by(c.not_before).limit(1))).scalar_one_or_none()
 
 
 async def mark_sent(conn: AsyncConnection, ids: list[int], now: datetime, message_id: str | None) -> None:

@@ -20,7 +20,13 @@ def _sandbox(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return SandboxAdapter(settings, db, clock)
 
 
-FACTORIES: dict[str, Factory] = {"sandbox": _sandbox}
+def _telegram(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.telegram.adapter import TelegramAdapter
+
+    return TelegramAdapter(settings, db, clock)
+
+
+FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram}
 
 
 def build_adapters(config: Config, db: AsyncEngine, clock: Clock) -> dict[str, Adapter]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -13,6 +14,9 @@ class RateLimits:
     burst: int = 30
     per_chat_per_second: float = 1.0
     per_chat_burst: int = 3
+    # optional per-target override: (per_second, burst) for a target, None for the per-chat
+    # default; e.g. Telegram limits groups and private chats differently
+    per_target: Callable[[str], tuple[float, int] | None] | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)
@@ -57,7 +61,9 @@ class Limiter:
     def chat(self, target: str) -> TokenBucket:
         bucket = self._chats.get(target)
         if bucket is None:
-            bucket = TokenBucket(self.limits.per_chat_per_second, self.limits.per_chat_burst)
+            override = self.limits.per_target(target) if self.limits.per_target else None
+            rate, burst = override or (self.limits.per_chat_per_second, self.limits.per_chat_burst)
+            bucket = TokenBucket(rate, burst)
             self._chats[target] = bucket
         return bucket
 

@@ -47,18 +47,29 @@ def trigger_for(cron: str, timezone: str) -> CronTrigger:
     return CronTrigger.from_crontab(cron, timezone=ZoneInfo(timezone))
 
 
+def fire_after(trigger: CronTrigger, after: datetime) -> datetime | None:
+    """The first fire strictly after ``after`` whose local wall-clock time is also later.
+
+    On a fall-back night the wall clock repeats an hour and APScheduler would fire a
+    ``30 3 * * *`` schedule at both 03:30s; like cron, each local time fires at most once,
+    so a fire that does not move the wall clock past ``after`` is skipped.
+    """
+    zone = trigger.timezone
+    wall = after.astimezone(zone).replace(tzinfo=None)
+    fire = trigger.get_next_fire_time(after, after)
+    while fire is not None and fire.astimezone(zone).replace(tzinfo=None) <= wall:
+        fire = trigger.get_next_fire_time(fire, fire)
+    return fire
+
+
 def next_fires(cron: str, timezone: str, after: datetime, count: int = 3) -> list[datetime]:
-    """The next ``count`` fire times after ``after`` (aware, in the schedule's zone)."""
+    """The next ``count`` fire times from ``after`` on (aware, in the schedule's zone)."""
     trigger = trigger_for(cron, timezone)
     out: list[datetime] = []
-    prev = None
-    now = after
-    while len(out) < count:
-        fire = trigger.get_next_fire_time(prev, now)
-        if fire is None:
-            break
+    fire = fire_after(trigger, after - timedelta(microseconds=1))
+    while fire is not None and len(out) < count:
         out.append(fire)
-        prev, now = fire, fire
+        fire = fire_after(trigger, fire)
     return out
 
 
@@ -75,7 +86,9 @@ class Scheduler:
         self.config = config
         self.db = db
         self.clock = clock
-        self.campaigns = [c for c in campaigns if c.config.enabled and c.schedules()]
+        # disabled ones too: /campaign start may switch them on (bot/switches.py); the engine drops
+        # the fires of a campaign that is off
+        self.campaigns = [c for c in campaigns if c.schedules()]
         # one-off timers (storage/timers.py) are polled too, so the loop runs even without cron
         self.submit = submit
         titles = dict(static_groups) if isinstance(static_groups, Mapping) else dict.fromkeys(static_groups, "")
@@ -123,12 +136,13 @@ class Scheduler:
         now = self.clock.now()
         events: list[Event] = []
         records: list[dict] = []
+        moved: list[tuple[Slot, datetime]] = []
         for slot in self._slots.values():
             missed: list[datetime] = []
-            fire = slot.trigger.get_next_fire_time(slot.last, now)
+            fire = fire_after(slot.trigger, slot.last)
             while fire is not None and fire <= now and len(missed) < 100_000:
                 missed.append(fire)
-                fire = slot.trigger.get_next_fire_time(fire, fire)
+                fire = fire_after(slot.trigger, fire)
             if not missed:
                 continue
             latest = missed[-1]
@@ -147,7 +161,7 @@ class Scheduler:
                     skipped[-1].isoformat(),
                 )
                 records.append(self._record(slot, skipped[-1], "skipped", now))
-            slot.last = latest
+            moved.append((slot, latest))
         async with self.db.connect() as conn:
             due = await timers.due_timers(conn, now)
         events += [self._timer_event(t) for t in due]
@@ -157,6 +171,8 @@ class Scheduler:
             async with self.db.begin() as conn:
                 await insert_ignore(conn, fires_t, records)
                 await timers.mark_fired(conn, [t.key for t in due])
+        for slot, latest in moved:  # only now: a failed round is retried, never lost
+            slot.last = latest
         async with self.db.connect() as conn:
             self._next_timer = await timers.next_timer(conn)
         return self.next_fire()
@@ -181,8 +197,7 @@ class Scheduler:
 
     def next_fire(self) -> datetime | None:
         """The next cron fire or one-off timer (as of the last look at the timers table)."""
-        now = self.clock.now()
-        fires = [s.trigger.get_next_fire_time(s.last, now) for s in self._slots.values()]
+        fires = [fire_after(s.trigger, s.last) for s in self._slots.values()]
         fires.append(self._next_timer)
         return min((f for f in fires if f is not None), default=None)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 
@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import Adapter, PermanentError, SendResult, TemporaryError
 from bot import actions as act
-from bot import outbox
-from bot.clock import Clock
+from bot import followups, outbox
+from bot.clock import Clock, SystemClock
 from bot.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,21 @@ class Sender:
         clock: Clock,
         coalesce_after: int = 4,
         concurrency: int = 8,
+        ticks: Callable[[], float] | None = None,
     ) -> None:
         self.db = db
         self.adapters = dict(adapters)
         self.clock = clock
+        # rate-limit time in seconds: monotonic for the system clock (immune to wall-clock
+        # steps), the injected clock otherwise, so simulated time drives the token buckets too
+        self._ticks = ticks or (time.monotonic if isinstance(clock, SystemClock) else lambda: clock.now().timestamp())
         self.coalesce_after = coalesce_after
         self.limiters = {name: Limiter(a.limits) for name, a in self.adapters.items()}
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
+        # the bookkeeping transactions of concurrent sends one at a time: on an in-memory SQLite
+        # (one shared connection: simulate, tests) interleaved ones would undo each other
+        self._writes = asyncio.Lock()
         self.sent = 0
 
     def wake(self) -> None:
@@ -70,13 +77,13 @@ class Sender:
         now = self.clock.now()
         async with self.db.connect() as conn:
             rows = await outbox.due(conn, platforms, now)
-            upcoming = None if rows else await outbox.next_due(conn, platforms)
+            upcoming = None if rows else await outbox.next_due(conn, platforms, after=now)
         if not rows:
             return min(5.0, (upcoming - now).total_seconds()) if upcoming else 5.0
         by_target: dict[str, list[outbox.Pending]] = {}
         for row in rows:
             by_target.setdefault(row.target, []).append(row)
-        tick = time.monotonic()
+        tick = self._ticks()
         wait, jobs = 5.0, []
         for target, queue in by_target.items():
             limiter = self.limiters[queue[0].platform]
@@ -120,8 +127,9 @@ class Sender:
                 return
             except PermanentError as err:
                 log.warning("permanent failure of outbox %s to %s: %s", ids, first.target, err)
-                async with self.db.begin() as conn:
+                async with self._writes, self.db.begin() as conn:
                     await outbox.mark_failed(conn, ids, str(err))
+                    await followups.after_failed(conn, action, self.clock.now(), first.platform)
                 return
             except Exception as err:  # an adapter bug or an unexpected network error
                 log.exception("unexpected failure sending outbox %s", ids)
@@ -131,19 +139,22 @@ class Sender:
 
     async def _done(self, rows: list[outbox.Pending], action: act.Action, result: SendResult) -> None:
         now = self.clock.now()
-        async with self.db.begin() as conn:
+        async with self._writes, self.db.begin() as conn:
             await outbox.mark_sent(conn, [r.id for r in rows], now, result.message_id)
             after = getattr(action, "delete_after", None)
             if after and result.message_id and isinstance(action, act.SendMessage):
                 delete = act.DeleteMessage(action.chat, result.message_id)
                 row = outbox.outbox_row(delete, None, now, not_before=now + timedelta(seconds=after))
                 await conn.execute(outbox.outbox_t.insert(), [row])
+            await followups.after_sent(conn, action, result, now, rows[0].platform)
         self.sent += len(rows)
 
     async def _retry(self, row: outbox.Pending, retry_after: float | None, error: str) -> None:
         delay = retry_after if retry_after is not None else min(300.0, 2.0**row.attempts)
         if retry_after:
-            self.limiters[row.platform].chat(row.target).pause(time.monotonic(), retry_after)
+            self.limiters[row.platform].chat(row.target).pause(self._ticks(), retry_after)
         log.info("outbox %s to %s will be retried in %.1fs: %s", row.id, row.target, delay, error)
-        async with self.db.begin() as conn:
+        async with self._writes, self.db.begin() as conn:
             await outbox.mark_retry(conn, row, self.clock.now(), delay, error)
+            if row.attempts + 1 >= outbox.MAX_ATTEMPTS:  # that was the last try
+                await followups.after_failed(conn, row.action, self.clock.now(), row.platform)

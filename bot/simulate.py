@@ -22,9 +22,11 @@ from sqlalchemy import func, select
 from adapters.base import Feature, SendResult
 from adapters.sandbox.decode import PLATFORM, BadFrame, decode
 from bot import actions as act
+from bot import coupon_ops
 from bot.clock import ManualClock
 from bot.config import Config, SandboxSettings
 from bot.engine import Engine
+from bot.events import split_key
 from bot.ratelimit import RateLimits
 from bot.scheduler import Scheduler
 from bot.sender import Sender
@@ -118,6 +120,7 @@ class RecordingAdapter:
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.performed: list[tuple[datetime, act.Action]] = []
+        self.invites: dict[str, str] = {}  # invite code -> member key (alice's link to g1: "alice@g1")
 
     async def start(self, sink: object) -> None: ...
 
@@ -125,7 +128,15 @@ class RecordingAdapter:
 
     async def perform(self, action: act.Action, idempotency_key: str) -> SendResult:
         self.performed.append((self.clock.now(), action))
+        if isinstance(action, act.CreateInviteLink):
+            code = f"{split_key(action.for_user)[1]}@{split_key(action.chat)[1]}"
+            self.invites[code] = action.for_user
+            return SendResult(message_id=str(len(self.performed)), data={"link": code})
         return SendResult(message_id=str(len(self.performed)))
+
+    def invite_creator(self, code: object) -> str | None:
+        """Whose invite link ``code`` is (the platform knows the links it made)."""
+        return self.invites.get(code) if isinstance(code, str) else None
 
 
 async def simulate(config: Config, text: str, path: str = "<script>", as_json: bool = False) -> list[str]:
@@ -144,8 +155,9 @@ async def simulate(config: Config, text: str, path: str = "<script>", as_json: b
     db = storage_db.create_engine(config.bot.database)
     await storage_db.upgrade(db)
     adapter = RecordingAdapter(clock)
-    engine = Engine(config, db, clock)
+    engine = Engine(config, db, clock, features={PLATFORM: adapter.features})
     sender = Sender(db, {PLATFORM: adapter}, clock)
+    await coupon_ops.stock_for_rehearsal(db, config, clock.now())
     titles = {g.id: g.title or g.id for g in sandbox.groups}
     chats = {f"{PLATFORM}:{s.frame['chat']}": titles.get(s.frame["chat"], "") for s in steps}
     scheduler = Scheduler(config, db, clock, engine.campaigns, engine.handle, chats)
@@ -170,11 +182,16 @@ async def simulate(config: Config, text: str, path: str = "<script>", as_json: b
             clock.set(step.at)
             if not as_json:
                 out.append(_render_input(config, step))
-            event = decode(step.frame, f"sim{step.line}", step.at, titles)
+            creator = adapter.invite_creator(step.frame.get("invite"))
+            event = decode(step.frame, f"sim{step.line}", step.at, titles, creator)
             if event is not None:
                 await engine.handle([event])
             await flush()
-        out.extend(await _summary(db, len(adapter.performed)) if as_json else [])
+        cost = await coupon_ops.rehearsal_cost(db, config, clock.now())
+        if as_json:
+            out.extend(await _summary(db, len(adapter.performed), cost))
+        elif config.coupons:
+            out.extend(coupon_ops.cost_lines(cost))
     finally:
         await db.dispose()
     return out
@@ -221,7 +238,7 @@ def _render(config: Config, when: datetime, action: act.Action, as_json: bool) -
     return "\n".join([first, *(f"{'':>24}{line}" for line in lines[1:])])
 
 
-async def _summary(db: Any, messages: int) -> list[str]:
+async def _summary(db: Any, messages: int, cost: dict | None = None) -> list[str]:
     ledger, checkins = LedgerEntry.__table__.c, Checkin.__table__.c
     async with db.connect() as conn:
         points = {
@@ -238,4 +255,5 @@ async def _summary(db: Any, messages: int) -> list[str]:
         )
         for campaign, member, streak in rows:
             streaks.setdefault(campaign, {})[member] = streak
-    return [json.dumps({"summary": {"points": points, "streaks": streaks, "messages": messages}}, ensure_ascii=False)]
+    summary = {"points": points, "streaks": streaks, "messages": messages, "cost": cost or {}}
+    return [json.dumps({"summary": summary}, ensure_ascii=False)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-BUILTIN = ("checkin", "announcement")
+BUILTIN = ("checkin", "announcement", "quiz", "poll", "feedback", "referral", "welcome")
 
 
 def load_all() -> None:

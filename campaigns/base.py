@@ -8,6 +8,7 @@ the helpers to reply, award points and emit actions. Campaigns never see a platf
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from bot.config_types import ChatKey, Cron, Strict
 
 if TYPE_CHECKING:
+    from bot.config import Config
     from bot.context import Context
 
 
@@ -36,6 +38,11 @@ class CommandSpec:
     description: str
     usage: str = ""
     admin: bool = False
+    # the first arguments this spec covers (``/quiz start`` and ``/quiz top`` may differ in
+    # ``admin``); empty = every use of the command
+    subcommands: tuple[str, ...] = ()
+    # several campaigns of the same type may answer it in one group (they share the work)
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,17 @@ class Campaign:
         self.name = name
         self.config = config
 
+    def setup(self, config: Config, campaigns: Sequence[Campaign]) -> None:
+        """Optional: called once the engine built every campaign of ``config`` (in config
+        order), e.g. to read files named relative to ``config.source`` or to find peers."""
+
+    @classmethod
+    def config_problems(cls, name: str, config: Config) -> Sequence[object]:
+        """Optional, for ``hearth check``: what is wrong with campaign ``name`` in the context
+        of the whole config, or in files it reads, as ``(location, message)`` findings in the
+        config or :class:`bot.config_errors.Problem` objects located in those files."""
+        return ()
+
     def commands(self) -> list[CommandSpec]:
         return []
 
@@ -73,6 +91,12 @@ class Campaign:
     def active_at(self, when: datetime) -> bool:
         c = self.config
         return c.enabled and (c.starts is None or when >= c.starts) and (c.ends is None or when <= c.ends)
+
+    async def prefetch(self, contexts: Sequence[Context]) -> None:
+        """Optional: before a batch, load in a few queries what :meth:`handle` will read for
+        these contexts (all of the batch's events this campaign will see, in order), through
+        memoising repository functions. Must not write: effects stay those of handling each
+        event alone, in order."""
 
     async def handle(self, ctx: Context) -> None:
         """React to one event (already filtered by group, window and command ownership)."""

@@ -8,16 +8,17 @@ were missed; ``streak_rewards`` pay a bonus on reaching N days (or every N days 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from bot import i18n
-from bot.config_types import Points, Strict
+from bot.config_types import Alias, Points, Strict
 from bot.context import Context
 from campaigns.base import Campaign, CampaignConfig, CommandSpec, register
-from storage import repo
+from storage import repo, streaks
 
 
 class StreakReward(Strict):
@@ -28,21 +29,11 @@ class StreakReward(Strict):
 
 class CheckinConfig(CampaignConfig):
     type: Literal["checkin"]
-    aliases: list[str] = []
+    aliases: list[Alias] = []  # each checked alone, so an error names the element
     points: Points = 10
     grace_days: int = Field(default=0, ge=0, le=30)
     streak_rewards: list[StreakReward] = []
     leaderboard_size: int = Field(default=10, ge=1, le=50)
-
-    @field_validator("aliases")
-    @classmethod
-    def _aliases(cls, value: list[str]) -> list[str]:
-        for alias in value:
-            if not alias.strip():
-                raise ValueError("an alias cannot be empty")
-            if alias.strip().startswith("/"):
-                raise ValueError(f"alias {alias!r} should be plain text; /commands are built in")
-        return value
 
 
 def next_midnight(day: date, tz: object) -> datetime:
@@ -80,10 +71,35 @@ class CheckinCampaign(Campaign):
         elif command.name == "top":
             await self.show_top(ctx)
 
+    def _since(self, day: date) -> date:
+        """A check-in before this day neither blocks one on ``day`` nor continues its streak."""
+        return day - timedelta(days=1 + self.config.grace_days)
+
+    async def prefetch(self, contexts: Sequence[Context]) -> None:
+        """Read the state a batch's check-ins and /me need in a few queries, not per event."""
+        pairs: set[tuple[str, str]] = set()
+        asked: set[tuple[str, str]] = set()
+        days: list[date] = []
+        for ctx in contexts:
+            name = ctx.command.name if ctx.command else None
+            chat, member = ctx.chat_key, ctx.member_key
+            if name in ("checkin", "me") and chat and member:
+                pairs.add((chat, member))
+                days.append(ctx.local_day())
+                if name == "me":
+                    asked.add((chat, member))
+        if not pairs:
+            return
+        conn = contexts[0].conn
+        await repo.prefetch_checkins(conn, self.name, pairs, self._since(min(days)))
+        await repo.prefetch_points(conn, ((member, chat) for chat, member in pairs))
+        await repo.prefetch_best_streaks(conn, self.name, asked)
+
     async def check_in(self, ctx: Context) -> None:
-        assert ctx.chat_key and ctx.member_key
+        chat, member = ctx.chat_key, ctx.member_key
+        assert chat and member
         day = ctx.local_day()
-        last = await repo.last_checkin(ctx.conn, self.name, ctx.chat_key, ctx.member_key)
+        last = await repo.last_checkin(ctx.conn, self.name, chat, member, self._since(day))
         if last is not None and last.day >= day:
             wait = (next_midnight(day, ctx.timezone) - ctx.event.at).total_seconds()
             ctx.reply(ctx.t("checkin.already", name=ctx.member_name, wait=i18n.duration(ctx.language, wait)))
@@ -93,8 +109,8 @@ class CheckinCampaign(Campaign):
         await repo.add_checkin(
             ctx.conn,
             campaign=self.name,
-            chat=ctx.chat_key,
-            member=ctx.member_key,
+            chat=chat,
+            member=member,
             day=day,
             at=ctx.event.at,
             streak=streak,
@@ -107,14 +123,15 @@ class CheckinCampaign(Campaign):
             if hit and reward.points:
                 await ctx.award(reward.points, f"streak_{reward.days}")
                 bonus_lines.append(ctx.t("checkin.reward", days=streak, points=reward.points))
-        total = await repo.points_of(ctx.conn, ctx.member_key, ctx.chat_key)
+        total = await repo.points_of(ctx.conn, member, chat)
         text = ctx.t("checkin.ok", name=ctx.member_name, points=self.config.points, streak=streak, total=total)
         ctx.reply("\n".join([text, *bonus_lines]))
 
     async def current_streak(self, ctx: Context) -> int:
         assert ctx.chat_key and ctx.member_key
-        last = await repo.last_checkin(ctx.conn, self.name, ctx.chat_key, ctx.member_key)
-        if last is None or (ctx.local_day() - last.day).days > 1 + self.config.grace_days:
+        day = ctx.local_day()
+        last = await repo.last_checkin(ctx.conn, self.name, ctx.chat_key, ctx.member_key, self._since(day))
+        if last is None or (day - last.day).days > 1 + self.config.grace_days:
             return 0
         return last.streak
 
@@ -134,3 +151,45 @@ class CheckinCampaign(Campaign):
         lines = [ctx.t("checkin.top.header")]
         lines += [ctx.t("checkin.top.row", rank=i, name=r.name, points=r.points) for i, r in enumerate(rows, 1)]
         ctx.reply("\n".join(lines))
+
+    async def repair(self, ctx: Context, member: str, day: date) -> int:
+        """Restore ``day``'s check-in that an outage prevented, re-chaining the streaks after it.
+
+        Pays the day's points (not streak bonuses, which are never paid twice), names the admin's
+        event in the check-in and ledger rows, and returns the member's latest streak. Raises
+        ``ValueError`` when the member already checked in that day.
+        """
+        assert ctx.chat_key
+        chat = ctx.chat_key
+        if any(r.day == day for r in await streaks.from_day(ctx.conn, self.name, chat, member, day)):
+            raise ValueError("already checked in that day")
+        prev = await streaks.before(ctx.conn, self.name, chat, member, day)
+        limit = 1 + self.config.grace_days
+        streak = prev.streak + 1 if prev and (day - prev.day).days <= limit else 1
+        await repo.add_checkin(
+            ctx.conn,
+            campaign=self.name,
+            chat=chat,
+            member=member,
+            day=day,
+            at=ctx.event.at,
+            streak=streak,
+            event_ref=ctx.event_ref,
+        )
+        await repo.add_points(
+            ctx.conn,
+            member=member,
+            chat=chat,
+            campaign=self.name,
+            points=self.config.points,
+            reason="checkin_repair",
+            event_ref=ctx.event_ref,
+            at=ctx.event.at,
+        )
+        last_day, last = day, streak
+        for row in await streaks.from_day(ctx.conn, self.name, chat, member, day + timedelta(days=1)):
+            chained = last + 1 if (row.day - last_day).days <= limit else 1
+            if chained != row.streak:
+                await streaks.set_streak(ctx.conn, row.id, chained)
+            last_day, last = row.day, chained
+        return last

@@ -210,3 +210,136 @@ class SandboxMessage(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- admin commands, welcome flows and keyword rules (issue 7) ----------------------------------
+
+
+class AuditEntry(Base):
+    """One admin command an admin ran, with its effect (written in the command's transaction)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_chat", "chat_key", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    chat_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    command: Mapped[str] = mapped_column(String(64))
+    args: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # done, usage, rejected
+    effect: Mapped[str] = mapped_column(Text, default="")
+    event_ref: Mapped[str] = mapped_column(String(300))
+
+
+class CampaignSwitch(Base):
+    """``/campaign start|stop``: overrides the config's ``enabled`` until switched again."""
+
+    __tablename__ = "campaign_switches"
+
+    campaign: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Broadcast(Base):
+    """A ``/broadcast``: its messages are outbox rows of the same event; progress is read from them."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    by: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(200))  # chat key (or member key for a direct message)
+    content: Mapped[str] = mapped_column(Text)
+    targets: Mapped[list] = mapped_column(JSON, default=list)
+    event_ref: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending, done
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class WelcomeMember(Base):
+    """A newcomer as a welcome campaign sees them: verification state and the join that muted them."""
+
+    __tablename__ = "welcome_members"
+
+    campaign: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16))  # open, pending, passed, failed, kicked, left
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    join_ref: Mapped[str] = mapped_column(String(300))
+    timer: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    answer: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WelcomeQueue(Base):
+    """Newcomers waiting for the next batched challenge or welcome message of their chat."""
+
+    __tablename__ = "welcome_queue"
+    __table_args__ = (Index("ix_welcome_queue_open", "campaign", "chat_key", "stage"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign: Mapped[str] = mapped_column(String(100))
+    chat_key: Mapped[str] = mapped_column(String(200))
+    member_key: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(16))  # challenge, welcome
+    batch: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    inviter: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    group_title: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OnboardingState(Base):
+    """A member's onboarding sequence: opted in or not, and the next step to send."""
+
+    __tablename__ = "onboarding"
+
+    campaign: Mapped[str] = mapped_column(String(100), primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RuleHit(Base):
+    """Each time a keyword rule fired for a member: the source of cooldowns and daily caps."""
+
+    __tablename__ = "rule_hits"
+    __table_args__ = (
+        Index("ix_rule_hits_member", "rule", "chat_key", "member_key", "at"),
+        Index("ix_rule_hits_chat", "rule", "chat_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    chat_key: Mapped[str] = mapped_column(String(200))
+    member_key: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MemberTag(Base):
+    """A tag a rule put on a member in a chat (for segments and later targeting)."""
+
+    __tablename__ = "member_tags"
+
+    chat_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- quizzes, polls and feedback: their tables live in storage/quiz_models.py (same Base) ---------
+
+from storage import quiz_models as _quiz_models  # noqa: E402, F401  (registers the tables)
+
+# --- referrals, invite links and coupon pools: their tables live in storage/referral_models.py ----
+from storage import referral_models as _referral_models  # noqa: E402, F401  (registers the tables)

@@ -22,18 +22,25 @@ from storage.models import LedgerEntry
 
 
 class Conversation:
-    def __init__(self, config: Config, start: datetime, database: str = "sqlite+aiosqlite:///:memory:") -> None:
-        self.config = config.model_copy(
-            update={"bot": config.bot.model_copy(update={"database": database})}
-        )
+    def __init__(
+        self,
+        config: Config,
+        start: datetime,
+        database: str = "sqlite+aiosqlite:///:memory:",
+        coalesce_after: int = 4,
+        adapter: type[RecordingAdapter] = RecordingAdapter,  # a subclass may offer other features
+        first_id: int = 1,  # event ids continue from here (a second run on the same database)
+    ) -> None:
+        self.config = config.model_copy(update={"bot": config.bot.model_copy(update={"database": database})})
         self.clock = ManualClock(start)
         self.db = storage_db.create_engine(database)
-        self.adapter = RecordingAdapter(self.clock)
-        self.engine = Engine(self.config, self.db, self.clock)
-        self.sender = Sender(self.db, {PLATFORM: self.adapter}, self.clock)
-        self.scheduler = Scheduler(self.config, self.db, self.clock, self.engine.campaigns, self.engine.handle,
-                                   {"sandbox:g1": "Group one"})
-        self._ids = itertools.count(1)
+        self.adapter = adapter(self.clock)
+        self.engine = Engine(self.config, self.db, self.clock, features={PLATFORM: self.adapter.features})
+        self.sender = Sender(self.db, {PLATFORM: self.adapter}, self.clock, coalesce_after=coalesce_after)
+        self.scheduler = Scheduler(
+            self.config, self.db, self.clock, self.engine.campaigns, self.engine.handle, {"sandbox:g1": "Group one"}
+        )
+        self._ids = itertools.count(first_id)
         self._seen = 0
 
     @classmethod
@@ -49,7 +56,8 @@ class Conversation:
         if at is not None:
             self.clock.set(at)
         frame = {"op": op, "chat": chat, "user": user, **fields}
-        event = decode(frame, str(next(self._ids)), self.clock.now(), {"g1": "Group one"})
+        creator = self.adapter.invite_creator(fields.get("invite")) if op == "join" else None  # the platform's answer
+        event = decode(frame, str(next(self._ids)), self.clock.now(), {"g1": "Group one"}, creator)
         assert event is not None
         return event
 
@@ -72,16 +80,20 @@ class Conversation:
 
     async def advance(self, delta: timedelta) -> list[str]:
         """Let time pass, firing schedules on the way; returns what the bot posted."""
+        return [a.content for a in await self.advance_actions(delta) if isinstance(a, act.SendMessage)]
+
+    async def advance_actions(self, delta: timedelta) -> list[act.Action]:
+        """Let time pass, firing schedules and timers on the way; returns every action sent."""
         target = self.clock.now() + delta
         await self.scheduler.refresh()
-        texts: list[str] = []
+        done: list[act.Action] = []
         while (fire := self.scheduler.next_fire()) is not None and fire <= target:
             self.clock.set(fire)
             await self.scheduler.run_due()
-            texts += [a.content for a in await self.flush() if isinstance(a, act.SendMessage)]
+            done += await self.flush()
         self.clock.set(target)
-        texts += [a.content for a in await self.flush() if isinstance(a, act.SendMessage)]
-        return texts
+        done += await self.flush()
+        return done
 
     async def ledger(self) -> list[tuple[str, int, str]]:
         t = LedgerEntry.__table__.c

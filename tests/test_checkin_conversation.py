@@ -99,8 +99,9 @@ async def test_unknown_command_is_ignored_and_help_lists_commands(chat: Conversa
 
 
 async def test_streak_survives_with_grace_days() -> None:
-    conv = await Conversation.open(CONFIG.replace("points = 10", "points = 10\ngrace_days = 1"),
-                                   datetime(2026, 3, 1, 8, tzinfo=SHANGHAI))
+    conv = await Conversation.open(
+        CONFIG.replace("points = 10", "points = 10\ngrace_days = 1"), datetime(2026, 3, 1, 8, tzinfo=SHANGHAI)
+    )
     try:
         await conv.say("carol", "/checkin")
         [reply] = await conv.say("carol", "/checkin", at=datetime(2026, 3, 3, 8, tzinfo=SHANGHAI))
