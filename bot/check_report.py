@@ -39,5 +39,13 @@ def report(config: Config, now: datetime | None = None) -> str:
                 tz = config.timezone_of(chat) if chat else config.bot.timezone
                 fires = ", ".join(f.strftime("%a %Y-%m-%d %H:%M %Z") for f in next_fires(spec.cron, tz, now))
                 out.append(f"    next in {chat or 'new groups'} ({tz}): {fires or 'never'}")
+    for name, settings in config.platforms:
+        # What each platform's settings enable and what degrades without a permission or intent:
+        # settings may define ``check_notes(config) -> list[str]``.
+        if settings is not None and hasattr(settings, "check_notes"):
+            notes = settings.check_notes(config)
+            if notes:
+                out.append(f"{name}:")
+                out += [f"  {line}" for line in notes]
     out += policy_lint.report_lines(config)  # coupon pools, acknowledged platform-policy warnings
     return "\n".join(out)

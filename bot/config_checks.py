@@ -22,7 +22,17 @@ _NAME = re.compile(r"[A-Za-z0-9_-]{1,60}")
 
 
 def configured_platforms(config: Config) -> set[str]:
-    return {name for name, value in config.platforms if value is not None}
+    """The key prefixes the configured platforms answer to.
+
+    A platform's settings may answer to more than its table name (an OneBot bridge keyed
+    ``qq`` or ``wechat``) by defining ``key_platforms() -> set[str]``.
+    """
+    names: set[str] = set()
+    for name, value in config.platforms:
+        if value is not None:
+            names.add(name)
+            names |= set(getattr(value, "key_platforms", lambda: set())())
+    return names
 
 
 def check(config: Config) -> list[Finding | Problem]:
@@ -39,6 +49,11 @@ def check(config: Config) -> list[Finding | Problem]:
 def _platforms(config: Config) -> Iterator[Finding]:
     if not configured_platforms(config):
         yield ("platforms",), "no platform is configured; add [platforms.sandbox] to try Hearth locally"
+    for _name, value in config.platforms:
+        # A platform's own checks across the config (e.g. campaigns its groups cannot run):
+        # settings may define ``findings(config) -> Iterable[Finding]`` with root-relative paths.
+        if value is not None and hasattr(value, "findings"):
+            yield from value.findings(config)
 
 
 def _platform_of(key: str, platforms: set[str]) -> str | None:
