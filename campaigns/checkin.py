@@ -52,6 +52,7 @@ class CheckinCampaign(Campaign):
             CommandSpec("checkin", "cmd.checkin", "/checkin"),
             CommandSpec("me", "cmd.me", "/me"),
             CommandSpec("top", "cmd.top", "/top"),
+            CommandSpec("leaderboard", "cmd.top", "/leaderboard"),  # the name admins look for
         ]
 
     def aliases(self) -> dict[str, str]:
@@ -68,7 +69,7 @@ class CheckinCampaign(Campaign):
             await self.check_in(ctx)
         elif command.name == "me":
             await self.show_me(ctx)
-        elif command.name == "top":
+        elif command.name in ("top", "leaderboard"):
             await self.show_top(ctx)
 
     def _since(self, day: date) -> date:

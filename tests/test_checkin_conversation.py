@@ -70,6 +70,8 @@ async def test_me_and_top(chat: Conversation) -> None:
     assert "20 points" in me and "streak 2" in me and "best 2" in me
     [top] = await chat.say("alice", "/top")
     assert top.index("bob") < top.index("alice")
+    [board] = await chat.say("carol", "/leaderboard")
+    assert board == top
 
 
 async def test_redelivered_event_changes_nothing(chat: Conversation) -> None:
