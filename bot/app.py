@@ -19,6 +19,7 @@ from bot.sender import Sender
 from storage import db as storage_db
 
 log = logging.getLogger(__name__)
+STOP_SEND_TIMEOUT = 10.0  # seconds a stop waits for the sends in flight to finish and be marked
 
 
 class App:
@@ -41,6 +42,7 @@ class App:
 
     async def start(self) -> None:
         await storage_db.upgrade(self.db)
+        await self.sender.resume()
         self.intake.start()
         for adapter in self.adapters.values():
             await adapter.start(self.intake)
@@ -52,9 +54,19 @@ class App:
         ]
         log.info("Hearth is running: %d campaign(s) on %s", len(self.engine.campaigns), ", ".join(self.adapters))
 
-    async def stop(self) -> None:
+    async def stop(self, send_timeout: float = STOP_SEND_TIMEOUT) -> None:
+        """Stop the scheduler, let sends in flight finish and be marked (at most
+        ``send_timeout`` seconds), then stop the adapters and the intake."""
+        sender_task = next((t for t in self._tasks if t.get_name() == "hearth-sender"), None)
         for task in self._tasks:
-            task.cancel()
+            if task is not sender_task:
+                task.cancel()
+        if sender_task is not None:
+            self.sender.stop()
+            done, _ = await asyncio.wait([sender_task], timeout=send_timeout)
+            if not done:
+                log.warning("sends still in flight after %.0fs; stopping anyway", send_timeout)
+                sender_task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for adapter in self.adapters.values():
             await adapter.stop()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import actions as act
@@ -51,6 +51,7 @@ class Pending:
     target: str
     action: act.Action
     attempts: int
+    merged_into: int | None = None  # the first row's id, when this row is part of a merged send
 
 
 async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit: int = 500) -> list[Pending]:
@@ -75,12 +76,43 @@ async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit:
         .exists()
     )
     q = (
-        select(c.id, c.platform, c.target, c.payload, c.attempts)
+        select(c.id, c.platform, c.target, c.payload, c.attempts, c.merged_into)
         .where(and_(c.status == "pending", c.platform.in_(platforms), c.not_before <= now), ~waiting)
         .order_by(c.id)
         .limit(limit)
     )
-    return [Pending(r.id, r.platform, r.target, act.load(r.payload), r.attempts) for r in await conn.execute(q)]
+    return [_pending(r) for r in await conn.execute(q)]
+
+
+def _pending(r: Any) -> Pending:
+    return Pending(r.id, r.platform, r.target, act.load(r.payload), r.attempts, r.merged_into)
+
+
+async def merged_group(conn: AsyncConnection, first: int) -> list[Pending]:
+    """The pending rows of the merged send that starts at row ``first``, in order."""
+    c = outbox_t.c
+    q = (
+        select(c.id, c.platform, c.target, c.payload, c.attempts, c.merged_into)
+        .where(c.merged_into == first, c.status == "pending")
+        .order_by(c.id)
+    )
+    return [_pending(r) for r in await conn.execute(q)]
+
+
+async def mark_merged(conn: AsyncConnection, ids: list[int]) -> None:
+    """Fix a merged send before it is tried: from now on these rows go together, as one."""
+    await conn.execute(update(outbox_t).where(outbox_t.c.id.in_(ids)).values(merged_into=ids[0]))
+
+
+async def heads(conn: AsyncConnection, platforms: list[str]) -> list[int]:
+    """The oldest pending row of every target (what a sender would have had in flight)."""
+    c = outbox_t.c
+    q = (
+        select(func.min(c.id))
+        .where(c.status == "pending", c.platform.in_(platforms))
+        .group_by(c.platform, c.target)
+    )
+    return [r[0] for r in await conn.execute(q)]
 
 
 async def next_due(conn: AsyncConnection, platforms: list[str], after: datetime | None = None) -> datetime | None:
@@ -101,7 +133,10 @@ async def mark_sent(conn: AsyncConnection, ids: list[int], now: datetime, messag
     )
 
 
-async def mark_retry(conn: AsyncConnection, row: Pending, now: datetime, delay: float, error: str) -> None:
+async def mark_retry(
+    conn: AsyncConnection, row: Pending, now: datetime, delay: float, error: str, ids: list[int] | None = None
+) -> None:
+    """Count a failed try of ``row`` (and of the rest of its merged send, ``ids``)."""
     c = outbox_t.c
     attempts = row.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "error": error[:500]}
@@ -109,7 +144,7 @@ async def mark_retry(conn: AsyncConnection, row: Pending, now: datetime, delay: 
         values["status"] = "failed"
     else:
         values["not_before"] = now + timedelta(seconds=delay)
-    await conn.execute(update(outbox_t).where(c.id == row.id).values(**values))
+    await conn.execute(update(outbox_t).where(c.id.in_(ids or [row.id])).values(**values))
 
 
 async def mark_failed(conn: AsyncConnection, ids: list[int], error: str) -> None:

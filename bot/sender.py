@@ -3,6 +3,13 @@
 A row is marked sent only after the adapter returned. Healable errors are retried with
 back-off (honouring ``retry_after``), permanent ones recorded. Rows to one chat go in order;
 under backlog, several plain replies to one chat are merged into one message.
+
+Each send carries an idempotency key that never names different content: ``outbox:{id}`` for
+one row, ``outbox:{first}-{last}`` for a merged send. A merge is written to the outbox
+(``merged_into``) before it is tried, so a retry or a restart sends the same rows as one
+again, and a row that may already have been tried alone (it was tried, or it headed its
+chat's queue when this process started, see :meth:`Sender.resume`) is never merged. A platform that honours the key
+therefore neither loses nor doubles a reply when the process dies between send and mark.
 """
 
 from __future__ import annotations
@@ -49,20 +56,33 @@ class Sender:
         # the bookkeeping transactions of concurrent sends one at a time: on an in-memory SQLite
         # (one shared connection: simulate, tests) interleaved ones would undo each other
         self._writes = asyncio.Lock()
+        self._unsure: set[int] = set()  # rows that may have been tried alone: never merged
+        self._stopping = False
         self.sent = 0
 
     def wake(self) -> None:
         self._wake.set()
 
+    async def resume(self) -> None:
+        """Before draining an outbox an earlier process left: the row heading each chat's queue
+        may have been in flight when it stopped, so it is sent alone, under its own key."""
+        async with self.db.connect() as conn:
+            self._unsure.update(await outbox.heads(conn, list(self.adapters)))
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return once the round in flight is sent and marked."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        """Drain forever; sleeps until woken, a row comes due, or a rate limit allows."""
-        while True:
+        """Drain until :meth:`stop`; sleeps until woken, a row comes due, or a rate limit allows."""
+        while not self._stopping:
             try:
                 delay = await self.drain()
             except Exception:
                 log.exception("sender round failed; retrying shortly")
                 delay = 1.0
-            if delay > 0:
+            if delay > 0 and not self._stopping:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -92,9 +112,20 @@ class Sender:
                 wait = min(wait, w)
                 continue
             limiter.take(target, tick)
-            jobs.append(self._send(self._batch(queue)))
+            jobs.append(self._send(queue))
         await asyncio.gather(*jobs)
         return 0.0 if jobs else wait
+
+    def _mergeable(self, row: outbox.Pending) -> bool:
+        a = row.action
+        return (
+            isinstance(a, act.SendMessage)
+            and not a.buttons
+            and not a.delete_after
+            and row.attempts == 0
+            and row.merged_into is None
+            and row.id not in self._unsure
+        )
 
     def _batch(self, queue: list[outbox.Pending]) -> list[outbox.Pending]:
         """The first row, or several mergeable plain messages when the chat is backlogged."""
@@ -102,40 +133,61 @@ class Sender:
             return queue[:1]
         merged, length = [], 0
         for row in queue:
-            a = row.action
-            if not isinstance(a, act.SendMessage) or a.buttons or a.delete_after:
+            if not self._mergeable(row):
                 break
-            length += len(a.content) + 2
+            length += len(row.action.content) + 2  # type: ignore[union-attr]
             if merged and length > MAX_MERGED_LENGTH:
                 break
             merged.append(row)
         return merged or queue[:1]
 
-    async def _send(self, rows: list[outbox.Pending]) -> None:
+    async def _rows(self, queue: list[outbox.Pending]) -> list[outbox.Pending]:
+        """What goes out next to a chat: a merge decided earlier, or a batch decided (and written) now."""
+        head = queue[0]
+        if head.merged_into is not None:
+            async with self.db.connect() as conn:
+                return await outbox.merged_group(conn, head.merged_into) or queue[:1]
+        rows = self._batch(queue)
+        if len(rows) > 1:
+            async with self._writes, self.db.begin() as conn:
+                await outbox.mark_merged(conn, [r.id for r in rows])
+            rows = [replace(r, merged_into=rows[0].id) for r in rows]
+        return rows
+
+    async def _send(self, queue: list[outbox.Pending]) -> None:
+        rows = await self._rows(queue)
         first = rows[0]
         action = first.action
+        key = f"outbox:{first.id}"
         if len(rows) > 1 and isinstance(action, act.SendMessage):
             text = "\n\n".join(r.action.content for r in rows)  # type: ignore[union-attr]
             action = replace(action, content=text, reply_to=None)
+            key = f"outbox:{first.id}-{rows[-1].id}"
         adapter = self.adapters[first.platform]
         ids = [r.id for r in rows]
         async with self._slots:
             try:
-                result = await adapter.perform(action, f"outbox:{first.id}")
+                result = await adapter.perform(action, key)
             except TemporaryError as err:
-                await self._retry(first, err.retry_after, str(err))
+                await self._retry(rows, err.retry_after, str(err))
                 return
             except PermanentError as err:
                 log.warning("permanent failure of outbox %s to %s: %s", ids, first.target, err)
                 async with self._writes, self.db.begin() as conn:
                     await outbox.mark_failed(conn, ids, str(err))
                     await followups.after_failed(conn, action, self.clock.now(), first.platform)
+                self._unsure.difference_update(ids)
                 return
             except Exception as err:  # an adapter bug or an unexpected network error
                 log.exception("unexpected failure sending outbox %s", ids)
-                await self._retry(first, None, f"{type(err).__name__}")
+                await self._retry(rows, None, f"{type(err).__name__}")
                 return
-        await self._done(rows, action, result)
+        try:
+            await self._done(rows, action, result)
+        except BaseException:  # sent but not marked: it is tried again, and never merged anew
+            self._unsure.update(ids)
+            raise
+        self._unsure.difference_update(ids)
 
     async def _done(self, rows: list[outbox.Pending], action: act.Action, result: SendResult) -> None:
         now = self.clock.now()
@@ -149,12 +201,13 @@ class Sender:
             await followups.after_sent(conn, action, result, now, rows[0].platform)
         self.sent += len(rows)
 
-    async def _retry(self, row: outbox.Pending, retry_after: float | None, error: str) -> None:
+    async def _retry(self, rows: list[outbox.Pending], retry_after: float | None, error: str) -> None:
+        row = rows[0]
         delay = retry_after if retry_after is not None else min(300.0, 2.0**row.attempts)
         if retry_after:
             self.limiters[row.platform].chat(row.target).pause(self._ticks(), retry_after)
         log.info("outbox %s to %s will be retried in %.1fs: %s", row.id, row.target, delay, error)
         async with self._writes, self.db.begin() as conn:
-            await outbox.mark_retry(conn, row, self.clock.now(), delay, error)
+            await outbox.mark_retry(conn, row, self.clock.now(), delay, error, [r.id for r in rows])
             if row.attempts + 1 >= outbox.MAX_ATTEMPTS:  # that was the last try
                 await followups.after_failed(conn, row.action, self.clock.now(), row.platform)

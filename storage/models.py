@@ -152,6 +152,8 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     platform_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     event_ref: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # a merged send: the id of the group's first row, on every row of the group (bot/sender.py)
+    merged_into: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ScheduleFire(Base):
