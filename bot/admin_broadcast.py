@@ -27,7 +27,7 @@ def _gap(round_: int) -> timedelta:
     return min(MAX_GAP, FIRST_CHECK * 2 ** (round_ - 1))
 
 
-@builtin("broadcast", "cmd.broadcast", "/broadcast TEXT", admin=True)
+@builtin("broadcast", "cmd.broadcast", "/broadcast TEXT", bot_admin=True)
 async def broadcast_command(ctx: Context, host: Host) -> str:
     assert ctx.command is not None and ctx.member_key is not None
     if not is_bot_admin(ctx, host):

@@ -11,11 +11,11 @@ come back as ``timer.fired`` events named :data:`ADMIN`, which no campaign can b
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from bot import commands
+from bot import commands, i18n
 from bot.actions import Action
 from bot.context import Context
 from bot.events import Command, Event, EventKind
@@ -24,6 +24,7 @@ from storage import audit
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from bot.rules import Rules
     from bot.switches import Switches
 
 ADMIN = "@admin"  # the name built-ins act under (ledger rows, timers); not a valid campaign name
@@ -37,6 +38,7 @@ class Host(Protocol):
     campaigns: list[Campaign]
     command_table: dict[str, list[tuple[Campaign, CommandSpec]]]
     switches: Switches
+    rules: Rules
 
 
 class Usage(Exception):
@@ -63,17 +65,21 @@ Handler = Callable[[Context, Host], Awaitable[str]]  # returns the effect, for t
 class Builtin:
     spec: CommandSpec
     run: Handler
+    bot_admin: bool = False  # only ``[bot] admins`` may use it (``/help`` hides it from the others)
 
 
 REGISTRY: dict[str, Builtin] = {}
 TIMERS: dict[str, Handler] = {}  # timer-key prefix -> handler
 
 
-def builtin(name: str, description: str, usage: str = "", admin: bool = False) -> Callable[[Handler], Handler]:
+def builtin(
+    name: str, description: str, usage: str = "", admin: bool = False, bot_admin: bool = False
+) -> Callable[[Handler], Handler]:
     """Decorator: make ``handler`` the built-in ``/name``."""
 
     def register(handler: Handler) -> Handler:
-        REGISTRY[name] = Builtin(CommandSpec(name, description, usage or f"/{name}", admin), handler)
+        spec = CommandSpec(name, description, usage or f"/{name}", admin or bot_admin)
+        REGISTRY[name] = Builtin(spec, handler, bot_admin)
         return handler
 
     return register
@@ -197,14 +203,51 @@ def is_bot_admin(ctx: Context, host: Host) -> bool:
 
 
 def specs_for(host: Host, ctx: Context) -> list[CommandSpec]:
-    """Every command answered in the context's chat now: live campaigns' and the built-ins."""
+    """Every command the caller may use in the context's chat now: the live campaigns', the
+    keyword rules' (``command = ...``, in groups) and the built-ins. Admin commands are kept
+    (``help_text`` shows them to admins only); those for ``[bot] admins`` only are dropped for
+    everyone else."""
     event = ctx.event
     live = [s for c in host.campaigns if c.applies_to(event.chat_key) and c.active_at(event.at) for s in c.commands()]
     answered = {s.name for s in live}
-    return [*live, *(b.spec for name, b in REGISTRY.items() if name not in answered)]
+    rules = [
+        CommandSpec(r.config.command, r.config.description or "", f"/{r.config.command}", r.config.admin_only)
+        for r in host.rules.rules
+        if r.config.command and in_group(ctx) and (r.config.groups is None or ctx.chat_key in r.config.groups)
+    ]
+    builtins = [
+        b.spec for name, b in REGISTRY.items() if name not in answered and (not b.bot_admin or is_bot_admin(ctx, host))
+    ]
+    return [*live, *builtins, *rules]  # on a clash of names the campaign's or built-in's line wins
+
+
+def help_text(language: str, specs: Iterable[CommandSpec], is_admin: bool) -> str:
+    """The ``/help`` answer: the members' commands, then (for admins only) the admins' ones.
+
+    A spec's ``description`` is an i18n key; one that is no key (a keyword rule's own
+    ``description``) is shown as written, and an empty one shows the usage alone.
+    """
+    unique = sorted({(s.name, s.usage): s for s in reversed(list(specs))}.values(), key=lambda s: (s.name, s.usage))
+    members = [_help_line(language, s) for s in unique if not s.admin]
+    lines = [i18n.t(language, "help.header"), *members]
+    if is_admin:
+        admins = [_help_line(language, s) for s in unique if s.admin]
+        if admins:
+            lines += [i18n.t(language, "help.admin_header"), *admins]
+    return "\n".join(lines)
+
+
+def _help_line(language: str, spec: CommandSpec) -> str:
+    usage = spec.usage or f"/{spec.name}"
+    key = spec.description
+    if not key:
+        return usage
+    known = key in i18n.catalog(language) or key in i18n.catalog(i18n.DEFAULT_LANGUAGE)
+    description = i18n.t(language, key) if known else key
+    return i18n.t(language, "help.line", usage=usage, description=description)
 
 
 @builtin("help", "cmd.help")
 async def _help(ctx: Context, host: Host) -> str:
-    ctx.reply(commands.help_text(ctx.language, specs_for(host, ctx), ctx.is_admin))
+    ctx.reply(help_text(ctx.language, specs_for(host, ctx), ctx.is_admin))
     return ""

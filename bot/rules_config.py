@@ -50,6 +50,7 @@ class RuleConfig(Strict):
     keywords: list[Annotated[str, Field(min_length=1, max_length=200)]] = []
     regex: str | None = Field(default=None, min_length=1, max_length=MAX_PATTERN)
     any_message: bool = False
+    description: str | None = Field(default=None, min_length=1, max_length=200)  # /help's line for `command`
     min_length: int = Field(default=0, ge=0, le=4000)  # characters a message needs to count
     # conditions
     groups: list[ChatKey] | None = None
@@ -106,6 +107,8 @@ class RuleConfig(Strict):
         if len(triggers) != 1:
             found = ", ".join(triggers) or "none"
             raise ValueError(f"give exactly one trigger: command, keywords, regex or any_message (found: {found})")
+        if self.description and not self.command:
+            raise ValueError("'description' is what /help shows for a command; give 'command' too")
         if self.replies and self.reply is None:
             raise ValueError("'replies' are variants of 'reply'; give 'reply' too")
         if not (self.reply or self.react or self.points or self.tag or self.delete):

@@ -115,12 +115,77 @@ async def test_an_admins_campaign_command_runs_and_is_audited(chat: Conversation
     assert await audit_rows(chat) == [("sandbox:boss", "quiz", "start trivia", "done")]
 
 
-async def test_help_lists_admin_commands_only_for_admins(chat: Conversation) -> None:
-    [member_help] = await chat.say("bob", "/help")
-    assert "/checkin" in member_help and "/points" not in member_help and "/broadcast" not in member_help
-    [admin_help] = await chat.say("ann", "/help")
-    for usage in ("/checkin", "/points add|remove @member N reason", "/campaign list", "/broadcast TEXT", "/stats"):
-        assert usage in admin_help
+HELP_RULES = """
+[[rules]]
+name = "photo"
+command = "/photo"
+description = "post the photo of the day"
+admin_only = true
+points = 5
+[[rules]]
+name = "price"
+command = "price"
+reply = "Prices: https://shop.example"
+[[rules]]
+name = "menu"
+command = "menu"
+groups = ["sandbox:g2"]
+reply = "Today: noodles"
+"""
+MEMBER_HELP = [
+    "Commands:",
+    "/checkin — check in for today",
+    "/help — list the commands",
+    "/leaderboard — the group's leaderboard",
+    "/me — your points and streak",
+    "/price",  # a keyword rule's command (no description given)
+    "/quiz top [season] — the quiz leaderboard of the season",
+    "/top — the group's leaderboard",
+]
+ADMIN_HELP = [
+    "For admins:",
+    "/audit [N] — the latest admin commands",
+    "/campaign list | status NAME | start NAME | stop NAME — list, inspect, start or stop campaigns",
+    "/coupons status — how full the coupon pools are",
+    "/photo — post the photo of the day",  # an admin-only rule, with its description
+    "/points add|remove @member N reason — give or take points, with a reason",
+    "/quiz start NAME — start a quiz now",
+    "/quiz stop — stop the running quiz",
+    "/stats — this group's last 7 days in numbers",
+    "/streak repair @member YYYY-MM-DD reason — restore a check-in an outage prevented",
+]
+
+
+async def test_help_shows_members_their_commands_and_admins_theirs_too_including_rules() -> None:
+    conv = await Conversation.open(CONFIG + HELP_RULES, START)
+    try:
+        [member] = await conv.say("bob", "/help")
+        assert member.splitlines() == MEMBER_HELP
+        [group_admin] = await conv.say("ann", "/help")  # /broadcast is for the bot's own admins
+        assert group_admin.splitlines() == MEMBER_HELP + ADMIN_HELP
+        [bot_admin] = await conv.say("boss", "/help")
+        assert (
+            bot_admin.splitlines()
+            == MEMBER_HELP
+            + ADMIN_HELP[:2]
+            + ["/broadcast TEXT — send a message to every group of the bot"]
+            + ADMIN_HELP[2:]
+        )
+        [elsewhere] = await conv.say("bob", "/help", chat="g2")  # rules limited to g2 show there only
+        assert "/menu" in elsewhere.splitlines() and "/price" in elsewhere.splitlines()
+        assert await conv.say("bob", "/menu", chat="g2") == ["Today: noodles"]  # the listed commands answer
+        assert await conv.say("bob", "/price") == ["Prices: https://shop.example"]
+        assert await conv.say("bob", "/menu") == []  # not in g1, and not listed there
+    finally:
+        await conv.close()
+
+
+def test_a_rule_description_needs_a_command() -> None:
+    from bot.config import ConfigError, parse
+
+    bad = CONFIG + '[[rules]]\nname = "x"\nkeywords = ["hi"]\ndescription = "greets"\nreply = "hello"\n'
+    with pytest.raises(ConfigError, match=r"rules\[0\]: 'description' is what /help shows for a command"):
+        parse(bad, "hearth.toml")
 
 
 async def test_help_speaks_the_group_language() -> None:
