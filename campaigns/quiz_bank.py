@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from bot.config_errors import Problem, dotted
 from bot.config_errors import message as wording
-from bot.config_lines import key_lines, line_of
+from bot.config_lines import context_at, key_lines, line_of
 from bot.config_types import Duration, Points, Strict, at_least
 from campaigns.answer_match import normalize
 
@@ -35,7 +35,7 @@ Answer = Annotated[str, Field(min_length=1, max_length=200)]
 Choice = Annotated[str, Field(min_length=1, max_length=100)]
 Note = Annotated[str, Field(min_length=1, max_length=1000)]
 MAX_CHOICES = 10
-_TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
+_TOML_POS = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)")  # as bot.config words it
 
 
 class Question(Strict):
@@ -169,9 +169,7 @@ def read_bank(path: Path, shown: str) -> tuple[list[Question], list[Problem]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        m = _TOML_POS.search(str(err))
-        what = _TOML_POS.sub("", str(err)).strip()
-        return [], [Problem(shown, int(m.group(1)) if m else None, "", f"TOML syntax error: {what}")]
+        return [], [_syntax_problem(err, text, shown)]
     lines = key_lines(text)
     try:
         bank = Bank.model_validate(data)
@@ -179,10 +177,25 @@ def read_bank(path: Path, shown: str) -> tuple[list[Question], list[Problem]]:
         problems = []
         for e in err.errors():
             loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-            problems.append(Problem(shown, line_of(lines, loc) or 1, dotted(loc), wording(e, loc, Bank, data)))
+            problems.append(Problem(shown, line_of(lines, loc) or 1, dotted(loc), _wording(e, loc, data)))
         return [], problems
     problems = [
         Problem(shown, line_of(lines, ("questions", i, key)) or 1, dotted(("questions", i, key)), problem)
         for i, key, problem in duplicates(bank.questions)
     ]
     return ([] if problems else list(bank.questions)), problems
+
+
+def _syntax_problem(err: tomllib.TOMLDecodeError, text: str, shown: str) -> Problem:
+    """A TOML syntax error worded as ``bot.config`` words them: ``file:line: key: TOML syntax error: ...``."""
+    m = _TOML_POS.search(str(err))
+    line = int(m.group(1)) if m and m.group(1) else max(len(text.splitlines()), 1)
+    where = dotted(context_at(text, line)) or "(top level)"
+    return Problem(shown, line, where, f"TOML syntax error: {_TOML_POS.sub('', str(err))}")
+
+
+def _wording(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
+    """The config's wording, and a plain one for a bank without questions."""
+    if loc == ("questions",) and err["type"] in ("missing", "too_short"):
+        return "the bank has no questions; add [[questions]] tables"
+    return wording(err, loc, Bank, data)

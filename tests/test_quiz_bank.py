@@ -81,7 +81,28 @@ def test_repeated_questions_and_syntax_errors_in_a_bank(tmp_path: Path) -> None:
     path = write(tmp_path, BANK + '\n[[questions]]\nid = "wall"\ntext = "Again?"\nanswers = ["x"]\n')
     assert problems(path) == [f"{bank}:13: questions[2].id: the same id as questions[0]; every question needs its own"]
     path = write(tmp_path, BANK + "\n[[questions]\n")
-    assert problems(path) == [f"{bank}:12: TOML syntax error: Expected ']]' at the end of an array declaration"]
+    assert problems(path) == [
+        f"{bank}:12: questions[1]: TOML syntax error: Expected ']]' at the end of an array declaration"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bank", "expected"),
+    [
+        ('[[questions]]\ntext = "Year?"\nanswers = [\n', "3: questions[0].answers: TOML syntax error: Invalid value"),
+        (
+            '[[questions]]\ntext = "A"\ntext = "B"\n',
+            "3: questions[0].text: TOML syntax error: Cannot overwrite a value",
+        ),
+        ("questions = []\n", "1: questions: the bank has no questions; add [[questions]] tables"),
+        ("# nothing yet\n", "1: questions: the bank has no questions; add [[questions]] tables"),
+        ('[[question]]\ntext = "A"\n', "1: question: unknown key 'question' (did you mean 'questions'?)"),
+    ],
+)
+def test_bank_errors_are_worded_like_config_errors(tmp_path: Path, bank: str, expected: str) -> None:
+    """``file:line: key: message``, the same wording as problems in the config file itself."""
+    path = write(tmp_path, bank)
+    assert expected in [p.split("history.toml:", 1)[1] for p in problems(path)]
 
 
 def test_a_missing_bank_file_is_reported_at_the_config_line(tmp_path: Path) -> None:
