@@ -4,7 +4,9 @@ For each event: dedup on its id → member and chat bookkeeping → every matchi
 config order → their actions into the outbox → commit. A batch of events shares one commit
 (group commit) with the same effects as one commit each; if anything in a batch fails, the
 batch is rolled back and replayed one event per transaction, so one bad event never takes
-others down and is recorded, not retried forever.
+others down and is recorded, not retried forever. A failure of the database itself (locked,
+connection lost: :mod:`bot.db_errors`) is re-raised instead: the event is not acknowledged
+and comes again.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.builtins import Builtins, Planned
 from bot.clock import Clock
 from bot.config import Config
 from bot.context import Context
+from bot.db_errors import is_transient
 from bot.events import Command, Event, EventKind
 from bot.outbox import outbox_row
 from bot.rules import RULES, Rules
@@ -101,8 +104,11 @@ class Engine:
         try:
             async with self.db.begin() as conn:
                 await self._handle_batch(conn, events)
-        except Exception:
+        except Exception as err:
             self.bookkeeper.forget_pending()
+            if is_transient(err):  # the database, not the event: not acknowledged, delivered again
+                log.warning("database unavailable (%s); %d event(s) not taken", type(err).__name__, len(events))
+                raise
             if len(events) == 1:
                 await self._record_failure(events[0])
             else:
