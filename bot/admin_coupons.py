@@ -7,7 +7,7 @@ from bot.context import Context
 from storage import coupons
 
 
-@builtin("coupons", "cmd.coupons", "/coupons status", admin=True)
+@builtin("coupons", "cmd.coupons", "/coupons status", admin=True, private=True)
 async def coupons_command(ctx: Context, host: Host) -> str:
     assert ctx.command is not None
     if [a.lower() for a in ctx.command.args] != ["status"]:

@@ -13,7 +13,7 @@ DAYS = 7
 MAX_AUDIT = 50
 
 
-@builtin("stats", "cmd.stats", "/stats", admin=True)
+@builtin("stats", "cmd.stats", "/stats", admin=True, private=True)
 async def stats_command(ctx: Context, host: Host) -> str:
     if not in_group(ctx):
         raise Rejected("admin.group_only")
@@ -49,7 +49,7 @@ async def stats_command(ctx: Context, host: Host) -> str:
     )
 
 
-@builtin("audit", "cmd.audit", "/audit [N]", admin=True)
+@builtin("audit", "cmd.audit", "/audit [N]", admin=True, private=True)
 async def audit_command(ctx: Context, host: Host) -> str:
     assert ctx.command is not None
     args = ctx.command.args

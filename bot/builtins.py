@@ -73,12 +73,17 @@ TIMERS: dict[str, Handler] = {}  # timer-key prefix -> handler
 
 
 def builtin(
-    name: str, description: str, usage: str = "", admin: bool = False, bot_admin: bool = False
+    name: str,
+    description: str,
+    usage: str = "",
+    admin: bool = False,
+    bot_admin: bool = False,
+    private: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Decorator: make ``handler`` the built-in ``/name``."""
+    """Decorator: make ``handler`` the built-in ``/name`` (``private``: see ``CommandSpec``)."""
 
     def register(handler: Handler) -> Handler:
-        spec = CommandSpec(name, description, usage or f"/{name}", admin or bot_admin)
+        spec = CommandSpec(name, description, usage or f"/{name}", admin or bot_admin, private=private)
         REGISTRY[name] = Builtin(spec, handler, bot_admin)
         return handler
 
@@ -247,7 +252,7 @@ def _help_line(language: str, spec: CommandSpec) -> str:
     return i18n.t(language, "help.line", usage=usage, description=description)
 
 
-@builtin("help", "cmd.help")
+@builtin("help", "cmd.help", private=True)
 async def _help(ctx: Context, host: Host) -> str:
     ctx.reply(help_text(ctx.language, specs_for(host, ctx), ctx.is_admin))
     return ""

@@ -43,6 +43,8 @@ class CommandSpec:
     subcommands: tuple[str, ...] = ()
     # several campaigns of the same type may answer it in one group (they share the work)
     shared: bool = False
+    # the answer concerns only the caller (``/me``): platforms that can show it to them alone do
+    private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

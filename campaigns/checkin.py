@@ -50,7 +50,7 @@ class CheckinCampaign(Campaign):
     def commands(self) -> list[CommandSpec]:
         return [
             CommandSpec("checkin", "cmd.checkin", "/checkin"),
-            CommandSpec("me", "cmd.me", "/me"),
+            CommandSpec("me", "cmd.me", "/me", private=True),
             CommandSpec("top", "cmd.top", "/top"),
             CommandSpec("leaderboard", "cmd.top", "/leaderboard"),  # the name admins look for
         ]

@@ -40,9 +40,9 @@ class ReferralCampaign(Campaign):
 
     def commands(self) -> list[CommandSpec]:
         return [
-            CommandSpec("invite", "cmd.invite", "/invite"),
-            CommandSpec("invites", "cmd.invites", "/invites"),
-            CommandSpec("mycoupons", "cmd.mycoupons", "/mycoupons"),
+            CommandSpec("invite", "cmd.invite", "/invite", private=True),
+            CommandSpec("invites", "cmd.invites", "/invites", private=True),
+            CommandSpec("mycoupons", "cmd.mycoupons", "/mycoupons", private=True),
             CommandSpec("redeem", "cmd.redeem", "/redeem CODE", admin=True),
         ]
 
