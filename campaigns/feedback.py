@@ -23,7 +23,8 @@ from bot.config_types import Cron, Duration, at_least
 from bot.context import Context
 from bot.events import EventKind
 from campaigns.base import Campaign, CampaignConfig, CommandSpec, ScheduleSpec, register
-from campaigns.poll import BUTTONS, closing_time
+from campaigns.choices import has_buttons
+from campaigns.poll import closing_time
 from storage import poll_repo
 from storage.poll_repo import Run
 
@@ -92,7 +93,7 @@ class FeedbackCampaign(Campaign):
                 await self.close(ctx, old)
         c = self.config
         closes = closing_time(c.duration, c.close_schedule, ctx.timezone.key, ctx.now)
-        style = "buttons" if BUTTONS in ctx.features else "text"
+        style = "buttons" if has_buttons(ctx) else "text"
         run_id = await poll_repo.create(
             ctx.conn,
             campaign=self.name,

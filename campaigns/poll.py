@@ -18,16 +18,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from bot.actions import AnswerButton, Button, SendMessage, SendPoll
+from bot.actions import AnswerButton, SendMessage, SendPoll
 from bot.config_types import Cron, Duration, at_least
 from bot.context import Context
 from bot.events import EventKind
-from campaigns.answer_match import choice_of, normalize
+from campaigns.answer_match import normalize
 from campaigns.base import Campaign, CampaignConfig, ScheduleSpec, register
+from campaigns.choices import has_buttons, numbered, pick
 from storage import poll_repo, quiz_repo
 from storage.poll_repo import Run
 
-POLLS, BUTTONS = "polls", "buttons"
+POLLS = "polls"
 BAR = 10
 
 
@@ -119,7 +120,7 @@ class PollCampaign(Campaign):
             if old.campaign == self.name:  # the next round begins: the last one closes first
                 await self.close(ctx, old)
         c = self.config
-        style = "native" if c.native and POLLS in ctx.features else "buttons" if BUTTONS in ctx.features else "numbers"
+        style = "native" if c.native and POLLS in ctx.features else "buttons" if has_buttons(ctx) else "numbers"
         closes = closing_time(c.duration, c.close_schedule, ctx.timezone.key, ctx.now)
         run_id = await poll_repo.create(
             ctx.conn,
@@ -139,11 +140,8 @@ class PollCampaign(Campaign):
             return
         local = closes.astimezone(ctx.timezone).strftime("%Y-%m-%d %H:%M")
         lines = [ctx.t("poll.question", question=c.question)]
-        lines += [ctx.t("poll.option", number=i, option=o) for i, o in enumerate(c.options, 1)]
-        lines.append(ctx.t(f"poll.how.{style}", closes=local))
-        buttons = ()
-        if style == "buttons":
-            buttons = tuple((Button(f"{i}) {o}"[:40], f"poll:{run_id}:{i}"),) for i, o in enumerate(c.options, 1))
+        options, buttons = numbered(ctx, c.options, "poll.option", f"poll:{run_id}")
+        lines += [*options, ctx.t(f"poll.how.{style}", closes=local)]
         ctx.emit(SendMessage(chat, "\n".join(lines), buttons))
 
     async def close(self, ctx: Context, run: Run) -> None:
@@ -179,7 +177,7 @@ class PollCampaign(Campaign):
         runs = [r for r in await poll_repo.open_runs(ctx.conn, chat, "poll") if r.closes_at >= ctx.event.at]
         if not runs or runs[0].campaign != self.name or runs[0].style != "numbers":
             return
-        option = choice_of(text, runs[0].options)
+        option = pick(text, runs[0].options)
         if option is None or await quiz_repo.running(ctx.conn, chat) is not None:  # a quiz takes numbers first
             return
         await self.vote(ctx, runs[0], option, "text")

@@ -13,9 +13,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.actions import AnswerButton, Button, Buttons, SendDirect, SendMessage
+from bot.actions import AnswerButton, Buttons, SendDirect, SendMessage
 from bot.context import Context
-from campaigns.answer_match import choice_of, matches
+from campaigns.answer_match import matches
+from campaigns.choices import has_buttons, numbered, pick
 from campaigns.quiz_bank import Question
 from storage import coupons, quiz_repo
 from storage.quiz_repo import Run, Score
@@ -23,9 +24,7 @@ from storage.quiz_repo import Run, Score
 if TYPE_CHECKING:
     from campaigns.quiz import QuizConfig
 
-BUTTONS = "buttons"
 DIRECT_MESSAGES = "direct_messages"
-BUTTON_LABEL = 40
 
 
 class QuizFlow:
@@ -90,15 +89,9 @@ class QuizFlow:
         lines = [ctx.t("quiz.question", number=position + 1, count=len(run.plan), text=question.text)]
         buttons: Buttons = ()
         if question.is_choice:
-            lines += [ctx.t("quiz.choice", number=i, text=c) for i, c in enumerate(question.choices, 1)]
-            if BUTTONS in ctx.features:
-                buttons = tuple(
-                    (Button(f"{i}) {c}"[:BUTTON_LABEL], f"quiz:{run.id}:{position}:{i}"),)
-                    for i, c in enumerate(question.choices, 1)
-                )
-                lines.append(ctx.t("quiz.how.buttons", seconds=seconds))
-            else:
-                lines.append(ctx.t("quiz.how.numbers", seconds=seconds))
+            choices, buttons = numbered(ctx, question.choices, "quiz.choice", f"quiz:{run.id}:{position}")
+            how = "quiz.how.buttons" if has_buttons(ctx) else "quiz.how.numbers"
+            lines += [*choices, ctx.t(how, seconds=seconds)]
         else:
             lines.append(ctx.t("quiz.how.free", seconds=seconds))
         self.post(ctx, "\n".join(lines), buttons)
@@ -130,7 +123,7 @@ class QuizFlow:
             return
         text = ctx.event.text
         if question.is_choice:
-            choice = choice_of(text, question.choices, self.config.fold_accents)
+            choice = pick(text, question.choices, self.config.fold_accents)
             if choice is not None:
                 await self.answer(ctx, run, question, choice + 1 == question.correct, button=False)
             return

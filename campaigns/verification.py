@@ -23,10 +23,11 @@ from bot.actions import AnswerButton, Button, Buttons, KickMember, MuteMember, U
 from bot.config_types import Duration, Language, Strict, at_least, template_checker
 from bot.context import Context
 from bot.i18n import render
+from campaigns.choices import has_buttons
 from storage import welcome as store
 
 PLACEHOLDERS = frozenset({"name", "group", "minutes", "question"})
-BUTTONS, MUTE, KICK = "buttons", "mute", "kick"  # the platform features (adapters.base.Feature) used here
+MUTE, KICK = "mute", "kick"  # the platform features (adapters.base.Feature) used here
 Template = Annotated[str, Field(min_length=1, max_length=4000), template_checker(PLACEHOLDERS)]
 
 
@@ -91,18 +92,21 @@ class Gate:
         minutes = max(1, round(self.config.timeout.total_seconds() / 60))
         template = self.config.texts.get(ctx.language, self.config.text)  # type: ignore[call-overload]
         values = {"name": names, "group": group, "minutes": minutes, "question": ""}
+        typed = "" if has_buttons(ctx) else "_typed"  # without buttons: say what to type instead
         if self.config.mode == "rules":
-            text = ctx.t("welcome.verify.rules", name=names, group=group, minutes=minutes)
+            text = ctx.t(f"welcome.verify.rules{typed}", name=names, group=group, minutes=minutes)
             buttons: Buttons = ((Button(ctx.t("welcome.button.agree"), data=f"{self.data}:ack"),),)
             answer = None
         else:
             question, answer, options = challenge(batch)
             values["question"] = question
-            text = ctx.t("welcome.verify.challenge", name=names, group=group, minutes=minutes, question=question)
+            text = ctx.t(
+                f"welcome.verify.challenge{typed}", name=names, group=group, minutes=minutes, question=question
+            )
             buttons = (tuple(Button(o, data=f"{self.data}:c:{o}") for o in options),)
         if template:
             text = render(template, values)
-        return text, buttons if BUTTONS in ctx.features else (), answer
+        return text, buttons if has_buttons(ctx) else (), answer
 
     @property
     def delete_after(self) -> float:

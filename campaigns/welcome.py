@@ -24,8 +24,9 @@ from bot.context import Context
 from bot.events import EventKind
 from bot.i18n import render
 from campaigns.base import Campaign, CampaignConfig, CommandSpec, register
+from campaigns.choices import has_buttons
 from campaigns.onboarding import DIRECT_MESSAGES, Onboarding, OnboardingStep
-from campaigns.verification import BUTTONS, Gate, VerifyConfig, typed_number
+from campaigns.verification import Gate, VerifyConfig, typed_number
 from storage import welcome as store
 from storage.welcome import Queued
 
@@ -180,7 +181,7 @@ class WelcomeCampaign(Campaign):
             text, buttons, answer = self.gate.message(ctx, names, group, batch)
             if answer is not None:
                 await store.set_answers(ctx.conn, self.name, chat, [m.member for m in members], answer)
-            if self.config.rules_url and BUTTONS in ctx.features:
+            if self.config.rules_url and has_buttons(ctx):
                 buttons = (*buttons, (Button(ctx.t("welcome.button.rules"), url=self.config.rules_url),))
             elif self.config.rules_url:
                 text += "\n" + ctx.t("welcome.rules_link", url=self.config.rules_url)
@@ -194,7 +195,7 @@ class WelcomeCampaign(Campaign):
             "inviter": (members[0].inviter or "") if len(members) == 1 else "",
         }
         text = render(template, values) if template else ctx.t("welcome.default", **values)
-        if self.config.rules_url and BUTTONS not in ctx.features:
+        if self.config.rules_url and not has_buttons(ctx):
             text += "\n" + ctx.t("welcome.rules_link", url=self.config.rules_url)
         if self.onboarding is not None and DIRECT_MESSAGES in ctx.features:
             text += "\n" + ctx.t("welcome.onboarding.hint")
@@ -211,7 +212,7 @@ class WelcomeCampaign(Campaign):
         return ctx.t("welcome.names.last", names=sep.join(shown[:-1]), last=shown[-1])
 
     def _buttons(self, ctx: Context) -> Buttons:
-        if BUTTONS not in ctx.features:
+        if not has_buttons(ctx):
             return ()
         row = []
         if self.config.rules_url:

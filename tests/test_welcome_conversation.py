@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.base import PermanentError, SendResult
+from adapters.base import Feature, PermanentError, SendResult
 from bot import actions as act
 from bot.config import ConfigError, parse
 from bot.events import Invite
@@ -200,6 +200,57 @@ async def test_challenge_by_button_with_limited_attempts_and_by_typed_full_width
         assert toast(await press(conv, "mallory", right)) == ["❌ No attempts left."]
         kicked = await conv.advance_actions(timedelta(minutes=5))
         assert [k.user for k in sent(kicked, act.KickMember)] == ["sandbox:mallory"]
+    finally:
+        await conv.close()
+
+
+class TextOnly(RecordingAdapter):
+    """A platform without buttons, mutes or kicks (like OneBot or WeCom): replies and nothing more."""
+
+    features = frozenset({Feature.REPLIES})
+
+
+async def test_without_buttons_the_gate_and_the_welcome_say_what_to_type() -> None:
+    body = GATE.replace('mode = "rules"', 'mode = "challenge"').replace(
+        "[campaigns.hello.verify]",
+        'rules_url = "https://example.com/rules"\nintroduce = true\n[campaigns.hello.verify]',
+    )
+    conv = await opened(body, adapter=TextOnly)
+    try:
+        joined = await join(conv, "alice") + await join(conv, "bob")
+        assert sent(joined, act.MuteMember) == []  # the platform cannot restrict: nobody is muted
+        [challenge] = sent(await conv.advance_actions(timedelta(seconds=10)))
+        assert challenge.buttons == ()
+        a, b = map(int, re.search(r"how much is (\d) \+ (\d)\? Send the number\.", challenge.content).groups())
+        assert challenge.content.endswith("\n📜 Rules: https://example.com/rules")
+        assert "Press" not in challenge.content and "button" not in challenge.content
+        assert await conv.say("bob", str((a + b) % 9 + 10)) == ["❌ Not quite. 2 attempt(s) left."]
+        assert await conv.say("alice", str(a + b)) == []
+        [welcome] = sent(await conv.advance_actions(timedelta(seconds=10)))
+        assert welcome.buttons == ()
+        assert welcome.content == (
+            "👋 Welcome to Group one, alice! We are 2 now — say hello.\n📜 Rules: https://example.com/rules"
+        )
+        timeout = await conv.advance_actions(timedelta(minutes=5))
+        assert sent(timeout, act.KickMember) == []  # never kicked where the platform could not restrict
+        assert texts(timeout) == []  # bob failed and is not welcomed
+    finally:
+        await conv.close()
+
+
+async def test_without_buttons_the_rules_gate_asks_for_agree() -> None:
+    conv = await opened(GATE, adapter=TextOnly)
+    try:
+        await join(conv, "carol")
+        [gate] = sent(await conv.advance_actions(timedelta(seconds=10)))
+        assert gate.buttons == ()
+        assert gate.content == (
+            "👋 carol, welcome to Group one! Please read the rules and send /agree within 5 min to start chatting."
+        )
+        assert await conv.say("carol", "/agree") == []
+        assert await conv.advance(timedelta(seconds=10)) == [
+            "👋 Welcome to Group one, carol! We are 1 now — say hello."
+        ]
     finally:
         await conv.close()
 
