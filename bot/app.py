@@ -22,6 +22,17 @@ log = logging.getLogger(__name__)
 STOP_SEND_TIMEOUT = 10.0  # seconds a stop waits for the sends in flight to finish and be marked
 
 
+class StartError(RuntimeError):
+    """Hearth cannot start (the database cannot be used, ...): one line for the operator."""
+
+
+def _first_line(err: BaseException) -> str:
+    """The driver's own words for a database error, without SQLAlchemy's SQL and links."""
+    inner = getattr(err, "orig", None) or err
+    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
+    return text
+
+
 class App:
     """One running Hearth: ``await app.start()``, then ``await app.stop()``."""
 
@@ -41,8 +52,12 @@ class App:
         self._tasks: list[asyncio.Task] = []
 
     async def start(self) -> None:
-        await storage_db.upgrade(self.db)
-        await self.sender.resume()
+        try:
+            await storage_db.upgrade(self.db)
+            await self.sender.resume()
+        except Exception as err:
+            where = self.db.url.render_as_string(hide_password=True)
+            raise StartError(f"cannot use the database {where}: {_first_line(err)}") from None
         self.intake.start()
         for adapter in self.adapters.values():
             await adapter.start(self.intake)

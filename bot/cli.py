@@ -32,7 +32,12 @@ async def _run(config: Config) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     app = App(config)
-    await app.start()
+    try:
+        await app.start()
+    except BaseException:
+        with contextlib.suppress(Exception):  # what did start is stopped; the cause is reported
+            await app.stop(send_timeout=0)
+        raise
     sandbox = app.adapters.get("sandbox")
     if sandbox is not None:
         print(f"Hearth sandbox chat: open {sandbox.url} in your browser (Ctrl+C to stop)", flush=True)
@@ -46,13 +51,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot import logs
 
     config = _config(args.config)
-    logs.setup(config.bot.log_level, secrets=logs.secrets_in(config))
+    secrets = logs.secrets_in(config)
+    logs.setup(config.bot.log_level, secrets=secrets)
     try:
         asyncio.run(_run(config))
-    except OSError as err:  # e.g. the sandbox's port is taken: a clear line, not a traceback
-        print(f"hearth: cannot start: {err.strerror or err}", file=sys.stderr)
+    except Exception as err:  # port taken, token rejected, database unreachable: one line, no traceback
+        print(f"hearth: error: {logs.scrub(_reason(err), secrets)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return str(err) or type(err).__name__
 
 
 def cmd_check(args: argparse.Namespace) -> int:

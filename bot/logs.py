@@ -1,4 +1,5 @@
-"""Logging setup with a filter that scrubs secrets (tokens in URLs, configured secret values)."""
+"""Logging setup with a filter that scrubs secrets (tokens in URLs, passwords in database URLs,
+configured secret values)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import re
 import sys
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, SecretStr
 
 _TOKEN_URL = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+")
+# scheme://user:password@host: the password, however short (database URLs, proxies)
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s]+)(@)")
 
 
 class SecretFilter(logging.Filter):
@@ -23,7 +27,7 @@ class SecretFilter(logging.Filter):
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return _TOKEN_URL.sub(r"\1***", text)
+        return _URL_PASSWORD.sub(r"\1***\3", _TOKEN_URL.sub(r"\1***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -37,9 +41,14 @@ class SecretFilter(logging.Filter):
 
 
 def secrets_in(value: Any) -> list[str]:
-    """Every ``SecretStr`` value inside a config model (tokens, webhook secrets), for :func:`setup`."""
+    """Every ``SecretStr`` value inside a config model (tokens, webhook secrets) and every
+    password in a URL (``[bot] database``), for :func:`setup`."""
     if isinstance(value, SecretStr):
         return [value.get_secret_value()]
+    if isinstance(value, str):
+        return [unquote(m.group(2)) for m in _URL_PASSWORD.finditer(value)] + [
+            m.group(2) for m in _URL_PASSWORD.finditer(value)
+        ]
     if isinstance(value, BaseModel):
         return [s for _, field in value for s in secrets_in(field)]
     if isinstance(value, dict):
@@ -57,3 +66,8 @@ def setup(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with the given secrets, bot tokens and URL passwords replaced by ***."""
+    return SecretFilter(secrets).scrub(text)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import signal
 from pathlib import Path
 
-from tests.proc import Hearth
+from tests.proc import Hearth, run_hearth
 from tests.telegram import updates as u
 from tests.telegram.conftest import TOKEN, Telegram
 
@@ -29,3 +30,16 @@ async def test_hearth_run_answers_in_telegram_and_keeps_the_token_out_of_its_out
     assert "Zoe checked in" in html.unescape(tg.bot.sent(chat_id=SUPER["id"])[0]["text"])
     assert "getUpdates" in output and "/bot***/getUpdates" in output  # the failure was logged, scrubbed
     assert TOKEN.partition(":")[2] not in output
+
+
+async def test_a_token_telegram_rejects_is_one_line_without_the_token(tg: Telegram, tmp_path: Path) -> None:
+    wrong = "7000000002:AAHwrongTokenNobodyKnows_0123456789"
+    config = tmp_path / "hearth.toml"
+    config.write_text(tg.config_text().replace(TOKEN, wrong), encoding="utf-8")
+    done = await asyncio.to_thread(run_hearth, "run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "hearth: error: Telegram rejected the bot token; check [platforms.telegram].token"
+    )
+    assert "Traceback" not in done.stderr
+    assert wrong.partition(":")[2] not in done.stderr + done.stdout
