@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator
 
 import campaigns
+from adapters.onebot.settings import OneBotSettings
 from adapters.telegram.settings import TelegramSettings
 from bot.config_env import substitute
 from bot.config_errors import ConfigError, Problem, dotted, message
@@ -69,6 +70,7 @@ class SandboxSettings(Strict):
 class Platforms(Strict):
     sandbox: SandboxSettings | None = None
     telegram: TelegramSettings | None = None
+    onebot: OneBotSettings | None = None
 
 
 class GroupSettings(Strict):

@@ -26,12 +26,24 @@ def _telegram(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return TelegramAdapter(settings, db, clock)
 
 
-FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram}
+def _onebot(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.onebot.adapter import OneBotAdapter
+
+    return OneBotAdapter(settings, db, clock)
+
+
+FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram, "onebot": _onebot}
 
 
 def build_adapters(config: Config, db: AsyncEngine, clock: Clock) -> dict[str, Adapter]:
+    """Each configured adapter under its table name, and also under every extra key prefix its
+    settings answer to (``key_platforms()``, e.g. an OneBot bot keyed ``qq``), so the sender and
+    the engine find it from a chat key's platform. Such an adapter appears more than once: its
+    ``start`` and ``stop`` must be idempotent."""
     adapters: dict[str, Adapter] = {}
     for name, settings in config.platforms:
         if settings is not None:
             adapters[name] = FACTORIES[name](settings, db, clock)
+            for alias in sorted(getattr(settings, "key_platforms", lambda: set())()):
+                adapters.setdefault(alias, adapters[name])
     return adapters
