@@ -1,0 +1,144 @@
+"""The WeCom customer-group adapter: callbacks in, roster syncs, join ways, broadcasts out.
+
+Features are declared honestly: join attribution (exact through Hearth's join ways) and
+nothing else — no buttons, no direct messages, no chat. The only post an app can make into a
+customer group is a broadcast task its owner confirms, so a ``SendMessage`` marked
+``broadcast`` (a scheduled announcement) becomes one, and any other message is refused with
+the reason. Background work: stored callbacks are turned into joins and leaves as soon as
+they arrive (and after a restart), rosters are synced at start and every ``sync_every``
+(join ways of ended campaigns are deleted then), broadcast results are polled every
+``poll_every``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.base import EventSink, Feature, PermanentError, SendResult, TemporaryError
+from adapters.wecom.api import WeComClient
+from adapters.wecom.broadcast import Broadcasts
+from adapters.wecom.crypto import Crypto
+from adapters.wecom.decode import PLATFORM
+from adapters.wecom.joinways import JoinWays
+from adapters.wecom.roster import Roster
+from adapters.wecom.server import CallbackServer
+from adapters.wecom.settings import NO_CHAT, WeComSettings
+from adapters.wecom.store import WeComStore
+from bot import actions as act
+from bot.clock import Clock
+from bot.logs import SecretFilter
+from bot.ratelimit import RateLimits
+
+log = logging.getLogger(__name__)
+RETRY = 30.0  # seconds before background work that failed for a temporary reason is tried again
+NOT_POSTED = (
+    f"not posted: {NO_CHAT} and no way to post; only scheduled announcements reach them, as "
+    "broadcasts the group owner confirms (newcomers get the group welcome template staff attached)"
+)
+
+
+class WeComAdapter:
+    platform = PLATFORM
+    features = frozenset({Feature.JOIN_ATTRIBUTION})
+    limits = RateLimits(per_second=5.0, burst=5, per_chat_per_second=1.0, per_chat_burst=1)
+
+    def __init__(self, settings: WeComSettings, db: AsyncEngine, clock: Clock) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.scrub = SecretFilter(settings.secrets())
+        s = settings
+        self.client = WeComClient(s.api_base, s.corp_id, s.secret.get_secret_value())
+        self.crypto = Crypto(s.callback_token.get_secret_value(), s.encoding_aes_key.get_secret_value(), s.corp_id)
+        self.store = WeComStore(db)
+        self.ways = JoinWays(db, self.client)
+        self.roster = Roster(s.corp_id, self.client, self.store, self.ways, clock, s.staff)
+        self.broadcasts = Broadcasts(db, self.client, self.store, s.staff, s.monthly_cap)
+        self._wake = asyncio.Event()
+        self.server = CallbackServer(self.crypto, self.store, clock, s.host, s.port, s.path, self._wake.set)
+        self._lock = asyncio.Lock()  # one roster change at a time
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def __repr__(self) -> str:
+        return f"WeComAdapter(corp_id={self.settings.corp_id!r})"
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self.roster.sink = sink
+        await self.server.start()
+        s = self.settings
+        self._wake.set()  # callbacks stored before a restart are handled first
+        self._tasks = [
+            asyncio.create_task(self._callbacks(), name="wecom-callbacks"),
+            asyncio.create_task(self._every(s.sync_every.total_seconds(), self.sync_now), name="wecom-sync"),
+            asyncio.create_task(self._every(s.poll_every.total_seconds(), self.poll_now), name="wecom-poll"),
+        ]
+        log.info("WeCom corp %s: customer groups of %d staff", s.corp_id, len(s.staff))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.server.stop()
+        await self.client.close()
+
+    # --- work -------------------------------------------------------------------------------------
+
+    async def handle_callbacks(self) -> int:
+        async with self._lock:
+            return await self.roster.drain()
+
+    async def sync_now(self) -> None:
+        """Reconcile every group now, then delete the join ways of ended campaigns."""
+        async with self._lock:
+            produced = await self.roster.sync()
+        gone = await self.ways.prune(self.clock.now())
+        log.info(
+            "WeCom roster sync: %d missed join(s)/leave(s); %d join way(s) of ended campaigns deleted",
+            produced,
+            len(gone),
+        )
+
+    async def poll_now(self) -> None:
+        await self.broadcasts.poll(self.clock.now())
+
+    async def _callbacks(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.handle_callbacks()
+            except Exception as err:
+                await self._trouble("handling callbacks", err)
+                self._wake.set()
+
+    async def _every(self, period: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await job()
+            except Exception as err:
+                await self._trouble(getattr(job, "__name__", "background work"), err)
+                continue
+            await asyncio.sleep(period)
+
+    async def _trouble(self, what: str, err: Exception) -> None:
+        wait = getattr(err, "retry_after", None) or RETRY
+        level = logging.WARNING if isinstance(err, TemporaryError) else logging.ERROR
+        log.log(level, "WeCom %s failed (%s); again in %.0fs", what, self.scrub.scrub(str(err))[:300], wait)
+        await asyncio.sleep(wait)
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    async def perform(self, action: act.Action, idempotency_key: str) -> SendResult:
+        if isinstance(action, act.SendMessage) and action.chat.startswith(f"{PLATFORM}:"):
+            if not action.broadcast:
+                raise PermanentError(NOT_POSTED)
+            chat_id = action.chat.partition(":")[2]
+            return await self.broadcasts.send(chat_id, action.content, idempotency_key, self.clock.now())
+        raise PermanentError(f"{action.kind}: {NO_CHAT}; WeCom customer groups offer no such action")
