@@ -28,6 +28,7 @@ class ImportReport:
     imported: int = 0
     skipped: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    dry_run: bool = False  # ``imported`` counts what an import would add; nothing was written
 
     @property
     def ok(self) -> bool:
@@ -35,7 +36,12 @@ class ImportReport:
 
     def lines(self, path: str) -> list[str]:
         out = [f"{path}:{e}" for e in self.errors] + [f"{path}:{s}" for s in self.skipped]
-        if self.ok:
+        if self.ok and self.dry_run:
+            out.append(
+                f"pool {self.pool}: dry run, nothing written: {self.imported} code(s) would be imported, "
+                f"{len(self.skipped)} skipped"
+            )
+        elif self.ok:
             out.append(f"pool {self.pool}: {self.imported} code(s) imported, {len(self.skipped)} skipped")
         else:
             out.append(f"pool {self.pool}: nothing imported ({len(self.errors)} problem(s); fix the file and rerun)")
@@ -45,7 +51,7 @@ class ImportReport:
 async def import_csv(
     db: AsyncEngine, config: Config, pool: str, text: str, now: datetime, dry_run: bool = False
 ) -> ImportReport:
-    report = ImportReport(pool)
+    report = ImportReport(pool, dry_run=dry_run)
     parsed = coupon_csv.parse(text, ZoneInfo(config.bot.timezone))
     report.errors += [f"{line}: {why}" for line, why in parsed.malformed]
     report.skipped += [f"{line}: duplicate of line {first}: {code}" for line, code, first in parsed.duplicates]
@@ -60,7 +66,10 @@ async def import_csv(
                 report.skipped.append(f"{row.line}: already in pool {pool}: {row.code}")
             else:
                 report.errors.append(f"{row.line}: {row.code} belongs to pool {owner}; a code can be in one pool only")
-        if report.errors or dry_run:
+        if report.errors:
+            return report
+        if dry_run:
+            report.imported = len(fresh)
             return report
         await coupons.add_codes(conn, pool, [(r.code, r.valid_until) for r in fresh], now)
         report.imported = len(fresh)

@@ -67,6 +67,10 @@ def test_a_file_with_malformed_rows_imports_nothing(tmp_path: Path, config: Path
 
 def test_import_reports_duplicates_and_is_idempotent(tmp_path: Path, config: Path, capsys) -> None:
     good = write(tmp_path, "good.csv", "\ufeffcode,valid_until\nAAA-111,2027-01-31\nBBB-222,\nAAA-111,\nCCC-333,\n")
+    code, out, _ = run(capsys, "coupons", "import", "friend10", good, "--dry-run", "--config", config)
+    assert code == 0 and "pool friend10: dry run, nothing written: 3 code(s) would be imported, 1 skipped" in out
+    _, status, _ = run(capsys, "coupons", "status", "--config", config)
+    assert "friend10: 0 available" in status
     code, out, _ = run(capsys, "coupons", "import", "friend10", good, "--config", config)
     assert code == 0
     assert f"{good}:4: duplicate of line 2: AAA-111" in out
