@@ -119,6 +119,8 @@ class OneBotAdapter:
             raise TemporaryError("no OneBot bridge is connected for that chat", retry_after=self._wait(idempotency_key))
         try:
             data = await conn.call(name, params, self.settings.api_timeout.total_seconds())
+        except ConnectionError:
+            raise TemporaryError("the OneBot bridge disconnected", retry_after=self._wait(idempotency_key)) from None
         except Exception as err:
             failure = classify(err)
             raise type(failure)(self.scrub.scrub(str(failure)), *_retry(failure)) from None

@@ -9,7 +9,11 @@
   everything else → ``None``: kept for health by the adapter, never shown to campaigns.
 
 Private chats are keyed ``<platform>:private:<user_id>`` so they never collide with a group
-of the same number. Ids stay strings (WeChat bridges may send text ids).
+of the same number. Ids stay strings (WeChat bridges may send text ids). An event's ``at``
+is when Hearth received it: OneBot delivers live (nothing is queued or sent twice), the
+payload's ``time`` has whole seconds only and comes from the bridge's clock, and campaigns
+compare ``at`` with times of Hearth's own clock (a quiz question's start). The payload's
+time goes into the event id.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def ident(value: Any) -> str | None:
 
 
 def when(payload: dict[str, Any], now: datetime) -> datetime:
-    """The event's time: unix seconds (milliseconds from some WeChat bridges), else ``now``."""
+    """The payload's time: unix seconds (milliseconds from some WeChat bridges), else ``now``."""
     t = payload.get("time")
     if isinstance(t, int | float) and not isinstance(t, bool) and t > 0:
         seconds = t / 1000 if t > 100_000_000_000 else t
@@ -81,7 +85,8 @@ def elements(segments: list[cqcode.Segment], self_id: str) -> tuple[tuple[Elemen
 
 
 def decode(payload: dict[str, Any], platform: str, now: datetime) -> Event | None:
-    """The Hearth event a OneBot payload means, or None (meta events, own messages, the rest)."""
+    """The Hearth event a OneBot payload received at ``now`` means, or None (meta events, own
+    messages, the rest)."""
     post = payload.get("post_type")
     self_id = ident(payload.get("self_id"))
     if self_id is None:
@@ -109,14 +114,14 @@ def _message(p: dict[str, Any], platform: str, self_id: str, now: datetime) -> E
         chat = Chat(platform, PRIVATE + user_id, name, "private")
     else:
         return None
-    at = when(p, now)
+    stamp = int(when(p, now).timestamp())
     message, reply_to = elements(cqcode.normalize(p.get("message", p.get("raw_message", ""))), self_id)
     return Event(
-        id=f"m:{chat.id}:{message_id or '-'}:{int(at.timestamp())}",
+        id=f"m:{chat.id}:{message_id or '-'}:{stamp}",
         kind=EventKind.MESSAGE_CREATED,
         platform=platform,
         self_id=self_id,
-        at=at,
+        at=now,
         chat=chat,
         user=User(platform, user_id, name),
         message=message,
@@ -134,7 +139,7 @@ def _notice(p: dict[str, Any], platform: str, self_id: str, now: datetime) -> Ev
     group_id, user_id = ident(p.get("group_id")), ident(p.get("user_id"))
     if group_id is None or user_id is None or user_id == self_id:
         return None  # the bot itself joined or was removed: not a member event
-    at = when(p, now)
+    stamp = int(when(p, now).timestamp())
     sub = str(p.get("sub_type") or "")
     invite: Invite | None = None
     if notice == "group_increase":
@@ -145,11 +150,11 @@ def _notice(p: dict[str, Any], platform: str, self_id: str, now: datetime) -> Ev
             invite = Invite(via="approved" if sub == "approve" else sub or "unknown", confidence="unknown")
     word = "join" if notice == "group_increase" else "left"
     return Event(
-        id=f"{word}:{group_id}:{user_id}:{int(at.timestamp())}",
+        id=f"{word}:{group_id}:{user_id}:{stamp}",
         kind=EventKind.MEMBER_JOINED if notice == "group_increase" else EventKind.MEMBER_LEFT,
         platform=platform,
         self_id=self_id,
-        at=at,
+        at=now,
         chat=Chat(platform, group_id, "", "group"),
         user=User(platform, user_id),
         invite=invite,

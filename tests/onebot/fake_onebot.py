@@ -144,6 +144,7 @@ class FakeBridgeServer:
         self.refusal = refusal  # "http" (Lagrange: 403) or "frame" (NapCat: a 1403 frame)
         self.connects = 0
         self.refused = 0
+        self.down = False  # refuse every connection (503), as a bridge that is restarting
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -169,6 +170,8 @@ class FakeBridgeServer:
         self.account.sockets.clear()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.down:
+            return web.Response(status=503, text="starting")
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if given != self.token and self.refusal == "http":
             self.refused += 1
