@@ -203,7 +203,9 @@ class QuizCampaign(QuizFlow, Campaign):
         peers = self.live_peers(ctx)
         leader = bool(peers) and peers[0] is self  # answers for all of them where one answer is due
         if sub == "top":
-            if leader:
+            if leader and len(args) > 2:  # a season is one word: "2026-05", "2026-Q2", "spring"
+                ctx.reply(ctx.t("usage", usage="/quiz top [season]"))
+            elif leader:
                 await self.show_top(ctx, [p.name for p in peers], args[1] if len(args) > 1 else None)
         elif sub in ("start", "stop") and not ctx.is_admin:
             if leader:
