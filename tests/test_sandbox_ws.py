@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from adapters.base import Feature, PermanentError
 from adapters.sandbox import SandboxAdapter
 from bot import actions as act
 from bot.app import App
@@ -157,3 +158,27 @@ async def test_buttons_presses_answers_deletions_and_private_messages(
             state = await res.json()
     assert state["history"]["g1"] == []  # the deleted message is gone from the history too
     assert [line["text"] for line in state["direct"]["alice"]] == ["Your coupon: TEA-42"]
+
+
+async def test_reactions_and_unmutes_show_in_the_web_chat(sandbox: tuple[SandboxAdapter, RecordingSink]) -> None:
+    adapter, _ = sandbox
+    assert {Feature.REACTIONS, Feature.MUTE} <= adapter.features
+    async with aiohttp.ClientSession() as http, http.ws_connect(ws_url(adapter.url)) as page:
+        sent = await adapter.perform(act.SendMessage("sandbox:g1", "Well done, Alice!"), "outbox:1")
+        await next_frame(page, is_bot_message, TIMEOUT)
+        await adapter.perform(act.React("sandbox:g1", sent.message_id or "", "🎉"), "outbox:2")
+        reacted = await next_frame(page, lambda f: f.get("op") == "react", TIMEOUT)
+        assert reacted == {"op": "react", "id": int(sent.message_id or 0), "chat": "sandbox:g1", "emoji": "🎉"}
+        await adapter.perform(act.MuteMember("sandbox:g1", "sandbox:bob", 60), "outbox:3")
+        await adapter.perform(act.UnmuteMember("sandbox:g1", "sandbox:bob"), "outbox:4")
+        await adapter.perform(act.UnmuteMember("sandbox:g1", "sandbox:bob"), "outbox:4")  # a retry: shown once
+        lines = [await next_frame(page, lambda f: f.get("op") == "message", TIMEOUT) for _ in range(2)]
+        assert [(line["name"], line["text"]) for line in lines] == [("bob", "was muted"), ("bob", "may speak again")]
+        with pytest.raises(PermanentError):
+            await adapter.perform(act.React("sandbox:g1", "999999", "🎉"), "outbox:5")
+        async with http.get(adapter.url + "api/state") as res:
+            state = await res.json()
+    [message, muted, unmuted] = state["history"]["g1"]
+    assert muted["text"] == "was muted"
+    assert message["reaction"] == "🎉"  # a reload shows it too
+    assert unmuted["text"] == "may speak again"

@@ -50,6 +50,7 @@ class SandboxAdapter:
             Feature.MUTE,
             Feature.KICK,
             Feature.REPLIES,
+            Feature.REACTIONS,
         }
     )
 
@@ -253,9 +254,18 @@ class SandboxAdapter:
             code = secrets.token_urlsafe(6)
             await self.store.save_invite(code, action.for_user)
             return SendResult(data={"link": code})
-        if isinstance(action, act.KickMember | act.MuteMember):
+        if isinstance(action, act.React):
             self._check_chat(action.chat)
-            verb = "was removed" if isinstance(action, act.KickMember) else "was muted"
+            if not action.message_id.isdigit() or not action.emoji.strip():
+                raise PermanentError("no such sandbox message, or no emoji")
+            emoji = action.emoji.strip()[:16]
+            if not await self.store.react(action.chat, int(action.message_id), emoji):
+                raise PermanentError("no such sandbox message")
+            await self._broadcast({"op": "react", "id": int(action.message_id), "chat": action.chat, "emoji": emoji})
+            return SendResult()
+        if isinstance(action, act.KickMember | act.MuteMember | act.UnmuteMember):
+            self._check_chat(action.chat)
+            verb = {act.KickMember: "was removed", act.MuteMember: "was muted"}.get(type(action), "may speak again")
             line, new = await self.store.append(
                 action.chat, "system", split_key(action.user)[1], verb, now, None, idempotency_key
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import AdapterState, SandboxMessage
@@ -26,7 +26,12 @@ def as_dict(row: Any) -> dict[str, Any]:
         "buttons": row.buttons or [],
         "at": row.at.isoformat(),
         "deleted": row.deleted,
+        "reaction": None,
     }
+
+
+def _reaction_key(message_id: int) -> str:
+    return f"sandbox:reaction:{message_id}"
 
 
 class SandboxStore:
@@ -79,7 +84,24 @@ class SandboxStore:
                 .limit(limit)
             )
             rows = (await conn.execute(q)).all()
-        return [as_dict(r) for r in reversed(rows)]
+            lines = [as_dict(r) for r in reversed(rows)]
+            keys = {_reaction_key(line["id"]): line for line in lines}
+            if keys:
+                found = await conn.execute(select(state_t.c.key, state_t.c.value).where(state_t.c.key.in_(keys)))
+                for key, emoji in found:
+                    keys[key]["reaction"] = emoji
+        return lines
+
+    async def react(self, chat: str, message_id: int, emoji: str) -> bool:
+        """Set the bot's reaction on a message of ``chat`` (replacing its earlier one); False if no such message."""
+        async with self.db.begin() as conn:
+            q = select(log_t.c.id).where(log_t.c.id == message_id, log_t.c.chat_key == chat, log_t.c.deleted.is_(False))
+            if (await conn.execute(q)).first() is None:
+                return False
+            key = _reaction_key(message_id)
+            await conn.execute(delete(state_t).where(state_t.c.key == key))
+            await conn.execute(insert(state_t).values(key=key, value=emoji))
+        return True
 
     async def all_lines(self) -> list[dict]:
         async with self.db.connect() as conn:

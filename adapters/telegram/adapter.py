@@ -78,6 +78,7 @@ class TelegramAdapter:
             Feature.MUTE,
             Feature.KICK,
             Feature.REPLIES,
+            Feature.REACTIONS,
         }
     )
 

@@ -2,7 +2,10 @@
 
 One action may take several calls: a long message is split into ≤4096-character pieces
 (the buttons ride on the last one, the reply on the first), and a kick is a ban followed by
-an unban so the member may come back. Content is plain text and is HTML-escaped whole.
+an unban so the member may come back. An unmute restores every sending permission (the
+group's own default permissions still apply on top); a reaction replaces the bot's
+earlier reaction on that message (Telegram accepts only its fixed set of reaction emoji; any
+other is refused and recorded as a permanent failure). Content is plain text and is HTML-escaped whole.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputPollOption,
+    ReactionTypeEmoji,
     ReplyParameters,
 )
 
@@ -96,18 +100,19 @@ def _messages(chat_id: int, content: str, buttons: act.Buttons, reply_to: str | 
     return out
 
 
-def _silenced() -> ChatPermissions:
+def _permissions(allowed: bool) -> ChatPermissions:
+    """Every sending permission off (a mute) or on (lifting it; the chat's own defaults still apply)."""
     return ChatPermissions(
-        can_send_messages=False,
-        can_send_audios=False,
-        can_send_documents=False,
-        can_send_photos=False,
-        can_send_videos=False,
-        can_send_video_notes=False,
-        can_send_voice_notes=False,
-        can_send_polls=False,
-        can_send_other_messages=False,
-        can_add_web_page_previews=False,
+        can_send_messages=allowed,
+        can_send_audios=allowed,
+        can_send_documents=allowed,
+        can_send_photos=allowed,
+        can_send_videos=allowed,
+        can_send_video_notes=allowed,
+        can_send_voice_notes=allowed,
+        can_send_polls=allowed,
+        can_send_other_messages=allowed,
+        can_add_web_page_previews=allowed,
     )
 
 
@@ -145,9 +150,28 @@ def encode(action: act.Action, now: datetime) -> list[tg.TelegramMethod]:
             tg.RestrictChatMember(
                 chat_id=telegram_id(action.chat),
                 user_id=telegram_id(action.user),
-                permissions=_silenced(),
+                permissions=_permissions(False),
                 use_independent_chat_permissions=True,
                 until_date=until,
+            )
+        ]
+    if isinstance(action, act.UnmuteMember):
+        return [
+            tg.RestrictChatMember(
+                chat_id=telegram_id(action.chat),
+                user_id=telegram_id(action.user),
+                permissions=_permissions(True),
+                use_independent_chat_permissions=True,
+            )
+        ]
+    if isinstance(action, act.React):
+        if not action.message_id.isdigit() or not action.emoji.strip():
+            raise EncodeError(f"cannot react with {action.emoji!r} to message {action.message_id!r}")
+        return [
+            tg.SetMessageReaction(
+                chat_id=telegram_id(action.chat),
+                message_id=int(action.message_id),
+                reaction=[ReactionTypeEmoji(emoji=action.emoji.strip())],
             )
         ]
     if isinstance(action, act.KickMember):

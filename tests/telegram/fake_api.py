@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-JSON_FIELDS = {"reply_markup", "reply_parameters", "allowed_updates", "options", "permissions", "entities"}
+JSON_FIELDS = {"reply_markup", "reply_parameters", "allowed_updates", "options", "permissions", "entities", "reaction"}
 INT_FIELDS = {"chat_id", "user_id", "message_id", "offset", "limit", "timeout", "until_date"}
 SENDING = {
     "sendMessage",
@@ -35,6 +35,7 @@ SENDING = {
     "restrictChatMember",
     "banChatMember",
     "unbanChatMember",
+    "setMessageReaction",
 }
 
 
@@ -368,6 +369,12 @@ class FakeBotAPI:
         return True
 
     def _true(self, bot: BotState, p: dict) -> Any:
+        return True
+
+    def _m_setMessageReaction(self, bot: BotState, p: dict) -> Any:
+        for reaction in p.get("reaction") or []:  # ReactionTypeEmoji objects, as documented
+            if reaction["type"] != "emoji" or not reaction["emoji"]:
+                raise ValueError("REACTION_INVALID")
         return True
 
     _m_deleteMessage = _m_answerCallbackQuery = _m_restrictChatMember = _true
