@@ -29,6 +29,8 @@ class SendMessage:
     buttons: Buttons = ()
     reply_to: str | None = None
     delete_after: float | None = None  # seconds
+    # the platform event id (Event.id) this answers, for platforms with reply windows (QQ)
+    cause: str | None = None
     kind: ClassVar[str] = "send_message"
 
 

@@ -73,6 +73,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from bot.check_report import report
 
     print(report(config))
+    if getattr(args, "live", False):  # what the database says (e.g. QQ groups' permissions)
+        from bot.check_live import live_report
+
+        print(asyncio.run(live_report(config)))
     return 0
 
 
@@ -135,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     check = sub.add_parser("check", help="validate a config and show campaigns and next fires")
     check.add_argument("--config", "-c")
+    check.add_argument("--live", action="store_true", help="also show stored per-chat state (permissions)")
     check.set_defaults(func=cmd_check)
     sim = sub.add_parser("simulate", help="rehearse a campaign against a scripted conversation")
     sim.add_argument("--config", "-c")

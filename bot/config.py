@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_
 
 import campaigns
 from adapters.onebot.settings import OneBotSettings
+from adapters.qq.settings import QQSettings
 from adapters.telegram.settings import TelegramSettings
 from bot.config_env import substitute
 from bot.config_errors import ConfigError, Problem, dotted, message
@@ -71,6 +72,7 @@ class Platforms(Strict):
     sandbox: SandboxSettings | None = None
     telegram: TelegramSettings | None = None
     onebot: OneBotSettings | None = None
+    qq: QQSettings | None = None
 
 
 class GroupSettings(Strict):

@@ -7,14 +7,14 @@ the same transaction, so the state change and the messages commit together or no
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.actions import Action, Buttons, SendDirect, SendMessage
-from bot.events import Command, Event
+from bot.events import Command, Event, EventKind
 from storage import repo, timers
 from storage.tx import Conn
 
@@ -73,6 +73,14 @@ class Context:
         return i18n.t(self.language, key, **values)
 
     def emit(self, action: Action) -> None:
+        # a message into the event's own chat answers the event: say so (reply windows, e.g. QQ)
+        if (
+            isinstance(action, SendMessage)
+            and action.cause is None
+            and action.chat == self.chat_key
+            and self.event.kind is not EventKind.TIMER_FIRED
+        ):
+            action = replace(action, cause=self.event.id)
         self.actions.append(action)
 
     def reply(self, text: str, buttons: Buttons = (), delete_after: float | None = None) -> None:

@@ -32,7 +32,13 @@ def _onebot(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return OneBotAdapter(settings, db, clock)
 
 
-FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram, "onebot": _onebot}
+def _qq(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.qq.adapter import QQAdapter
+
+    return QQAdapter(settings, db, clock)
+
+
+FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram, "onebot": _onebot, "qq": _qq}
 
 
 def build_adapters(config: Config, db: AsyncEngine, clock: Clock) -> dict[str, Adapter]:

@@ -345,3 +345,6 @@ from storage import quiz_models as _quiz_models  # noqa: E402, F401  (registers 
 
 # --- referrals, invite links and coupon pools: their tables live in storage/referral_models.py ----
 from storage import referral_models as _referral_models  # noqa: E402, F401  (registers the tables)
+
+# --- the official QQ bot adapter: its tables live in storage/qq_models.py ------------------------
+from storage import qq_models as _qq_models  # noqa: E402, F401  (registers the tables)
