@@ -146,11 +146,24 @@ class Builtins:
             return contexts, Planned("audit", ctx, campaigns=contexts)
         found = REGISTRY.get(command.name)
         if found is None:
-            return contexts, None
+            return self._rule_gate(event, command, contexts, make)
         ctx = make(ADMIN)
         if found.spec.admin and not ctx.is_admin:
             return [], Planned("refuse", ctx)
         return [], Planned("builtin", ctx, found)
+
+    def _rule_gate(
+        self, event: Event, command: Command, contexts: Contexts, make: Callable[[str], Context]
+    ) -> tuple[Contexts, Planned | None]:
+        """A command only ``admin_only`` keyword rules answer: non-admins get the refusal (the
+        rules themselves stay silent for them, and audit what they do for admins)."""
+        rules = [r for r in self.host.rules.rules if r.config.command == command.name]
+        if not rules or not all(r.config.admin_only for r in rules) or not self.host.rules.wants(event):
+            return contexts, None
+        ctx = make(ADMIN)
+        if ctx.is_admin or not any(r.refuses(ctx) for r in rules):
+            return contexts, None
+        return [], Planned("refuse", ctx)
 
     async def run(self, planned: Planned) -> list[Action]:
         ctx = planned.ctx

@@ -25,7 +25,7 @@ from bot.context import Context
 from bot.events import Event, EventKind
 from bot.i18n import render
 from bot.rules_config import WEEKDAYS, RuleConfig, compile_pattern, parse_hours
-from storage import repo
+from storage import audit, repo
 from storage import rules as store
 from storage.models import RuleHit
 from storage.tx import write
@@ -146,6 +146,30 @@ class Rule:
             await store.add_tag(ctx.conn, chat, member, c.tag, self.name, event.at)
         if c.delete and event.message_id and DELETE in ctx.features:
             ctx.emit(DeleteMessage(chat, event.message_id))
+        if c.command and c.admin_only and ctx.command is not None:  # an admin command: into the audit log
+            await audit.record(
+                ctx.conn,
+                at=event.at,
+                actor=member,
+                chat=chat,
+                command=ctx.command.name,
+                args=ctx.command.raw_args,
+                outcome="done",
+                effect=f"rule {self.name}: " + self.effects(),
+                event_ref=ctx.event_ref,
+            )
+
+    def effects(self) -> str:
+        """What the rule does, in words, for the audit log."""
+        c = self.config
+        done = [f"+{c.points} points" if c.points else "", f"tag {c.tag}" if c.tag else ""]
+        done += ["reply" if c.reply else "", f"react {c.react}" if c.react else "", "delete" if c.delete else ""]
+        return ", ".join(d for d in done if d)
+
+    def refuses(self, ctx: Context) -> bool:
+        """Whether this is an admin-only command rule for this group and the caller is no admin."""
+        c = self.config
+        return bool(c.command and c.admin_only and not ctx.is_admin and (c.groups is None or ctx.chat_key in c.groups))
 
 
 def _recent(last: datetime | None, now: datetime, seconds: float) -> bool:

@@ -108,6 +108,53 @@ async def test_a_member_who_is_not_an_admin_gets_a_short_refusal_for_every_admin
     assert await chat.say("bob", "/checkin", at=START + timedelta(days=1)) != []  # the campaign still runs
 
 
+EVERYTHING = (
+    CONFIG
+    + """
+[coupons.friend10]
+generate = 5
+[campaigns.bring]
+type = "referral"
+inviter_reward = { coupon_pool = "friend10" }
+[[rules]]
+name = "photo"
+command = "photo"
+admin_only = true
+points = 5
+tag = "photographer"
+"""
+)
+
+
+async def test_every_admin_command_of_campaigns_and_rules_is_refused_to_members_and_audited_for_admins() -> None:
+    conv = await Conversation.open(EVERYTHING, START)
+    try:
+        await conv.say("bob", "hello")
+        before = await state(conv)
+        admin_commands = {name for name, b in builtins.REGISTRY.items() if b.spec.admin}
+        admin_commands |= {
+            name for name, owners in conv.engine.command_table.items() if any(s.admin for _, s in owners)
+        }
+        admin_commands |= {
+            r.config.command for r in conv.engine.rules.rules if r.config.admin_only and r.config.command
+        }
+        assert {"redeem", "photo", "quiz", "points"} <= admin_commands
+        samples = SAMPLES | {"redeem": ["FRIEND-1234", ""], "photo": ["", "@bob"]}
+        for name in sorted(admin_commands):
+            for args in samples.get(name, [""]):
+                replies = await conv.say("mallory", f"/{name} {args}".strip())
+                assert replies == [REFUSAL], (name, args, replies)
+        assert await state(conv) == before and await audit_rows(conv) == []
+        assert await conv.say("ann", "/photo") == []  # an admin's rule command works, and is audited
+        assert await conv.points("ann") == 5
+        c = AuditEntry.__table__.c
+        async with conv.db.connect() as conn:
+            [row] = (await conn.execute(select(c.actor, c.command, c.outcome, c.effect))).all()
+        assert tuple(row) == ("sandbox:ann", "photo", "done", "rule photo: +5 points, tag photographer")
+    finally:
+        await conv.close()
+
+
 async def test_an_admins_campaign_command_runs_and_is_audited(chat: Conversation) -> None:
     replies = await chat.say("boss", "/quiz start trivia")
     assert any("capital of France" in r for r in replies)
