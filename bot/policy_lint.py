@@ -35,9 +35,15 @@ RULES: dict[str, str] = {
 
 
 def _platforms(config: Config, campaign: Any) -> list[str]:
+    """The platforms (key prefixes) a campaign runs on: its groups', or every configured one,
+    including those a platform answers to besides its name (an OneBot bridge keyed ``wechat``)."""
     if campaign.groups is not None:
         return sorted({split_key(chat)[0] for chat in campaign.groups})
-    return sorted(name for name, value in config.platforms if value is not None)
+    names: set[str] = set()
+    for name, value in config.platforms:
+        if value is not None:
+            names |= {name, *getattr(value, "key_platforms", lambda: set())()}
+    return sorted(names)
 
 
 def _flagged(config: Config) -> Iterator[tuple[str, Any, str]]:

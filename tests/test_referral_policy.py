@@ -77,3 +77,19 @@ def test_referral_config_values_are_checked() -> None:
         parse(bad, "shop.toml")
     text = str(err.value)
     assert "qualify_after may be at most 90 days" in text and "a tier needs points or a coupon_pool" in text
+
+
+def test_a_bridge_keyed_wechat_counts_as_wechat_when_the_campaign_names_no_groups() -> None:
+    """An OneBot bridge whose account answers as ``wechat`` puts a group-less campaign on WeChat."""
+    from bot.config import Platforms
+
+    if "onebot" not in Platforms.model_fields:
+        pytest.skip("the OneBot adapter is not part of this checkout")
+    bridge = (
+        '[platforms.onebot]\nmode = "reverse"\naccess_token = "x" \nlisten = "127.0.0.1:0"\n'
+        '[[platforms.onebot.bots]]\nself_id = "10001"\nplatform = "wechat"\n'
+    )
+    text = CAMPAIGN.replace("groups = [{groups}]\n", "").format(extra="") + bridge
+    with pytest.raises(ConfigError) as err:
+        parse(text, "shop.toml")
+    assert "a referral campaign on wechat" in str(err.value) and "诱导分享" in str(err.value)
