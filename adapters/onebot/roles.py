@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
 FAILURE_TTL = 30.0
+MAX_ENTRIES = 200_000
 ADMIN_ROLES = frozenset({"owner", "admin"})
 Fetch = Callable[[str, str, str], Awaitable[dict]]  # (self_id, group_id, user_id) -> member info
 Key = tuple[str, str, str]
@@ -29,7 +30,12 @@ class RoleCache:
         self.requests = 0
 
     def remember(self, self_id: str, group_id: str, user_id: str, role: str) -> None:
-        self._entries[(self_id, group_id, user_id)] = (time.monotonic() + self.ttl, role in ADMIN_ROLES)
+        now = time.monotonic()
+        if len(self._entries) >= MAX_ENTRIES:  # many members over time: forget the expired ones
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[(self_id, group_id, user_id)] = (now + self.ttl, role in ADMIN_ROLES)
 
     def known(self, self_id: str, group_id: str, user_id: str) -> bool | None:
         entry = self._entries.get((self_id, group_id, user_id))
@@ -63,6 +69,7 @@ class RoleCache:
             raise
         except Exception as err:
             log.warning("could not read the role of %s in group %s: %s", k[2], k[1], type(err).__name__)
+            self.remember(*k, "unknown")
             self._entries[k] = (time.monotonic() + FAILURE_TTL, False)
             return False
         role = str((info or {}).get("role") or "member")

@@ -158,10 +158,10 @@ class OneBotSettings(Strict):
             where = f"bridges connect to ws://{self.listen}{self.path} (reverse WebSocket)"
         else:
             where = "Hearth connects to " + ", ".join(b.url or "" for b in self.bots) + " (forward WebSocket)"
-        names = ", ".join(sorted({self.platform, *(b.platform for b in self.bots)}))
+        names = ", ".join(f"{n}:<group_id>" for n in sorted({self.platform, *(b.platform for b in self.bots)}))
         return [
             where,
-            f"groups are keyed {names}:<group_id>",
+            f"groups are keyed {names}",
             "no buttons on this platform: choices are numbered text (members reply 1, 2, 3)",
             "bridges log in as a personal account: keep sends slow (risk control may freeze it)",
         ]
