@@ -8,6 +8,7 @@ from bot import policy_lint
 from bot.config import Config
 from bot.engine import build_campaigns
 from bot.scheduler import next_fires
+from campaigns.base import Campaign
 
 
 def _sandbox_groups(config: Config) -> list[str]:
@@ -33,12 +34,7 @@ def report(config: Config, now: datetime | None = None) -> str:
         commands = list(dict.fromkeys([f"/{s.name}" for s in campaign.commands()] + list(campaign.aliases())))
         if commands:
             out.append(f"    answers: {' '.join(commands)}")
-        for spec in campaign.schedules():
-            targets = c.groups if c.groups is not None else (known or [None])
-            for chat in targets:
-                tz = config.timezone_of(chat) if chat else config.bot.timezone
-                fires = ", ".join(f.strftime("%a %Y-%m-%d %H:%M %Z") for f in next_fires(spec.cron, tz, now))
-                out.append(f"    next in {chat or 'new groups'} ({tz}): {fires or 'never'}")
+        out += _fires(config, campaign, known, now)
     for name, settings in config.platforms:
         # What each platform's settings enable and what degrades without a permission or intent:
         # settings may define ``check_notes(config) -> list[str]``.
@@ -49,3 +45,24 @@ def report(config: Config, now: datetime | None = None) -> str:
                 out += [f"  {line}" for line in notes]
     out += policy_lint.report_lines(config)  # coupon pools, acknowledged platform-policy warnings
     return "\n".join(out)
+
+
+def _fires(config: Config, campaign: Campaign, known: list[str], now: datetime) -> list[str]:
+    """The next fires of a campaign's schedules per group, within its window; or why there are none."""
+    c = campaign.config
+    specs = campaign.schedules()
+    if not specs:
+        return []
+    if not c.enabled:
+        return ["    schedule: disabled, no fires (enabled = true or /campaign start turns it on)"]
+    if c.ends is not None and c.ends < now:
+        return [f"    schedule: ended {c.ends.strftime('%Y-%m-%d %H:%M %Z')}, no fires"]
+    start = max(now, c.starts) if c.starts is not None else now
+    out = []
+    for spec in specs:
+        for chat in c.groups if c.groups is not None else (known or [None]):
+            tz = config.timezone_of(chat) if chat else config.bot.timezone
+            fires = [f for f in next_fires(spec.cron, tz, start) if c.ends is None or f <= c.ends]
+            shown = ", ".join(f.strftime("%a %Y-%m-%d %H:%M %Z") for f in fires)
+            out.append(f"    next in {chat or 'new groups'} ({tz}): {shown or 'none before the campaign ends'}")
+    return out

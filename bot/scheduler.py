@@ -97,28 +97,46 @@ class Scheduler:
         self.static_groups = set(titles) | {g.id for g in config.groups}
         self.grace: timedelta = config.scheduler.grace
         self._slots: dict[tuple[str, str], Slot] = {}
+        self._dropped: set[tuple[str, str]] = set()  # slots of chats the bot left (or that moved)
         self._next_timer: datetime | None = None
 
-    async def _targets(self, campaign: Campaign) -> list[str]:
-        if campaign.config.groups is not None:
-            return list(campaign.config.groups)
+    async def _chats(self) -> tuple[set[str], set[str]]:
+        """The chats the bot is in and the ones it is out of (removed, or moved to a new id)."""
+        active, inactive = set(), set()
         async with self.db.connect() as conn:
-            rows = await conn.execute(select(chats_t.c.key, chats_t.c.title).where(chats_t.c.active.is_(True)))
-            known = set()
-            for chat_key, title in rows:
-                known.add(chat_key)
+            for chat_key, title, is_active in await conn.execute(
+                select(chats_t.c.key, chats_t.c.title, chats_t.c.active)
+            ):
+                (active if is_active else inactive).add(chat_key)
                 if title and not self.titles.get(chat_key):
                     self.titles[chat_key] = title
-        return sorted(self.static_groups | known)
+        return active, inactive
+
+    @staticmethod
+    def _targets(campaign: Campaign, groups: set[str], inactive: set[str]) -> list[str]:
+        """Where a campaign's schedule fires: its groups (or every group) the bot is still in."""
+        named = campaign.config.groups
+        return [g for g in (named if named is not None else sorted(groups)) if g not in inactive]
 
     async def refresh(self) -> None:
-        """Create slots for chats that appeared since the last look, anchored at their last fire."""
+        """Create slots for chats that appeared since the last look, anchored at their last fire,
+        and drop the slots of chats the bot is no longer in.
+
+        A chat that was re-keyed (Telegram's group → supergroup) no longer exists under its old
+        key, and one the bot was removed from is marked inactive: neither gets fires any more.
+        A campaign that names an old key in ``groups`` keeps firing there; the adapter sends it
+        to the chat's new id.
+        """
         now = self.clock.now()
         async with self.db.connect() as conn:
             self._next_timer = await timers.next_timer(conn)
+        active, inactive = await self._chats()
+        groups = (self.static_groups | active) - inactive
+        wanted: set[tuple[str, str]] = set()
         for campaign in self.campaigns:
-            for chat in await self._targets(campaign):
+            for chat in self._targets(campaign, groups, inactive):
                 key = (campaign.name, chat)
+                wanted.add(key)
                 if key in self._slots:
                     continue
                 async with self.db.connect() as conn:
@@ -128,7 +146,14 @@ class Scheduler:
                     last = (await conn.execute(q)).scalar_one_or_none()
                 spec = campaign.schedules()[0]
                 trigger = trigger_for(spec.cron, self.config.timezone_of(chat))
-                self._slots[key] = Slot(campaign.name, chat, trigger, last or now)
+                # back in a chat it had left: what it missed meanwhile is not owed
+                anchor = now if key in self._dropped else (last or now)
+                self._dropped.discard(key)
+                self._slots[key] = Slot(campaign.name, chat, trigger, anchor)
+        for key in [k for k in self._slots if k not in wanted]:
+            log.info("schedule %s no longer fires in %s (the bot left it, or it moved)", *key)
+            del self._slots[key]
+            self._dropped.add(key)
 
     async def run_due(self) -> datetime | None:
         """Fire everything due now; return when the next fire is due (None if never)."""

@@ -102,8 +102,11 @@ def test_check_shows_the_next_three_fires_of_every_schedule(checked, example) ->
     sections = _sections(checked.stdout)
     zones = {g["id"]: g.get("timezone", example["bot"]["timezone"]) for g in example["groups"]}
     every = [f"sandbox:{g['id']}" for g in example["platforms"]["sandbox"]["groups"]]
-    scheduled = {name: t for name, t in example["campaigns"].items() if "schedule" in t}
+    scheduled = {name: t for name, t in example["campaigns"].items() if "schedule" in t and t.get("enabled", True)}
     assert scheduled, "the example should show at least one schedule"
+    for name, table in example["campaigns"].items():
+        if "schedule" in table and not table.get("enabled", True):  # a disabled campaign fires nowhere
+            assert sections[name] == ["schedule: disabled, no fires (enabled = true or /campaign start turns it on)"]
     now = datetime.now()
     for name, table in scheduled.items():
         minute, hour, _day, _month, weekday = table["schedule"].split()
