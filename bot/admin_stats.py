@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.audit_report import format_entry
 from bot.builtins import Host, Rejected, Usage, builtin, in_group
 from bot.context import Context
-from storage import activity, audit
+from storage import activity, audit, chat_permissions
 
 DAYS = 7
 MAX_AUDIT = 50
@@ -42,11 +42,21 @@ async def stats_command(ctx: Context, host: Host) -> str:
         lines.append(ctx.t("admin.stats.campaigns"))
         for r in a.campaigns:
             lines.append(ctx.t("admin.stats.campaign", campaign=r.campaign, points=r.points, entries=r.entries))
+    for name, allowed in await chat_permissions.of_chat(ctx.conn, ctx.chat_key):  # what the platform allows here
+        state = ctx.t("permission.allowed" if allowed else "permission.refused")
+        lines.append(ctx.t("admin.stats.permission", permission=_permission(ctx, name), state=state))
     ctx.reply("\n".join(lines))
     return (
         f"members {a.members}, joins {a.joins}, leaves {a.leaves}, active {a.active}, "
         f"check-ins {a.checkins}, campaigns {len(a.campaigns)}"
     )
+
+
+def _permission(ctx: Context, name: str) -> str:
+    try:
+        return ctx.t(f"permission.{name}")
+    except KeyError:
+        return name
 
 
 @builtin("audit", "cmd.audit", "/audit [N]", admin=True, private=True)

@@ -7,13 +7,16 @@ lease. Everything an incoming dispatch changes here is committed before it is ac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.qq.decode import Incoming
+from adapters.qq.decode import PLATFORM, Incoming
+from storage import chat_permissions
 from storage.qq_models import QQGateway, QQGroup, QQIdentity, QQSend, QQWindow
 from storage.sql import insert_ignore, upsert
 
@@ -22,8 +25,11 @@ sends_t = QQSend.__table__
 groups_t = QQGroup.__table__
 ids_t = QQIdentity.__table__
 gateway_t = QQGateway.__table__
+PROACTIVE = "proactive_messages"  # the permission's name in storage.chat_permissions
 MAX_REPLIES = 5  # passive replies per msg_id / event_id
 KEEP_WINDOWS = timedelta(hours=3)
+PRUNE_EVERY = 1000  # windows written between two clean-ups of old ones
+KNOWN = 50_000  # openids whose union_openid is known to be stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,36 +54,87 @@ class QQStore:
         self.db = db
         self.self_id = self_id
         self._remembered = 0
+        self._pending: list[tuple[Incoming, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._known: OrderedDict[str, str | None] = OrderedDict()  # openid -> union_openid stored
 
     # --- incoming -----------------------------------------------------------------------------
 
     async def remember(self, inc: Incoming) -> None:
-        """Record the window, group change and identity a dispatch carries (one transaction)."""
+        """Record the window, group change and identity a dispatch carries; returns once committed.
+
+        Dispatches arriving while a write is in flight are written together in the next
+        transaction (group commit), as the engine's intake does with events.
+        """
+        if inc.identity is not None and self._known.get(inc.identity.openid, "") == (inc.identity.union or None):
+            inc = replace(inc, identity=None)  # seen before with the same union_openid: nothing new
         if inc.window is None and inc.group is None and inc.identity is None:
             return
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((inc, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="qq-store-writer")
+        await done
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._write([inc for inc, _ in batch])
+            except Exception as err:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(err)
+                continue
+            for inc, done in batch:
+                if inc.identity is not None:
+                    self._remember_identity(inc.identity.openid, inc.identity.union)
+                if not done.done():
+                    done.set_result(None)
+            self._remembered += len(batch)
+            opened = [inc.window.opened_at for inc, _ in batch if inc.window is not None]
+            if opened and self._remembered >= PRUNE_EVERY:
+                self._remembered = 0
+                await self.prune(max(opened) - KEEP_WINDOWS)
+
+    def _remember_identity(self, openid: str, union: str | None) -> None:
+        self._known[openid] = union
+        self._known.move_to_end(openid)
+        if len(self._known) > KNOWN:
+            self._known.popitem(last=False)
+
+    async def _write(self, batch: list[Incoming]) -> None:
         me = self.self_id
+        windows, identities = [], []
         async with self.db.begin() as conn:
-            if (w := inc.window) is not None:
-                row = dict(self_id=me, ref=w.ref, param=w.param, value=w.value, scope=w.scope, target=w.target)
-                await insert_ignore(conn, windows_t, [{**row, "opened_at": w.opened_at}])
-            if (g := inc.group) is not None:
-                values: dict[str, object] = {"changed_at": g.at, "changed_by": g.by}
-                if g.present is not None:
-                    values["present"] = g.present
-                if g.proactive is not None:
-                    values["proactive"] = g.proactive
-                    values["present"] = True
-                row = {"self_id": me, "group_openid": g.group, "present": None, "proactive": None, **values}
-                await upsert(conn, groups_t, [row], ["self_id", "group_openid"], values)
-            if (i := inc.identity) is not None:
-                row = dict(self_id=me, openid=i.openid, scope=i.scope, group_openid=i.group, union_openid=i.union)
-                update_: dict[str, object] = {"seen_at": i.at}
-                if i.union:
-                    update_["union_openid"] = i.union
-                await upsert(conn, ids_t, [{**row, "seen_at": i.at}], ["self_id", "openid"], update_)
-        self._remembered += 1
-        if self._remembered % 1000 == 0 and inc.window is not None:
-            await self.prune(inc.window.opened_at - KEEP_WINDOWS)
+            for inc in batch:
+                if (w := inc.window) is not None:
+                    windows.append(
+                        dict(self_id=me, ref=w.ref, param=w.param, value=w.value, scope=w.scope, target=w.target)
+                        | {"opened_at": w.opened_at}
+                    )
+                if (g := inc.group) is not None:
+                    values: dict[str, object] = {"changed_at": g.at, "changed_by": g.by}
+                    if g.present is not None:
+                        values["present"] = g.present
+                    if g.proactive is not None:
+                        values["proactive"] = g.proactive
+                        values["present"] = True
+                    row = {"self_id": me, "group_openid": g.group, "present": None, "proactive": None, **values}
+                    await upsert(conn, groups_t, [row], ["self_id", "group_openid"], values)
+                    if g.proactive is not None:  # shown by /stats in the group
+                        await chat_permissions.record(conn, f"{PLATFORM}:{g.group}", PROACTIVE, g.proactive)
+                if (i := inc.identity) is not None:
+                    identities.append(
+                        dict(self_id=me, openid=i.openid, scope=i.scope, group_openid=i.group)
+                        | {"union_openid": i.union, "seen_at": i.at}
+                    )
+            await insert_ignore(conn, windows_t, windows)
+            for row in identities:  # one by one: a batch may name one openid twice
+                update_: dict[str, object] = {"seen_at": row["seen_at"]}
+                if row["union_openid"]:
+                    update_["union_openid"] = row["union_openid"]
+                await upsert(conn, ids_t, [row], ["self_id", "openid"], update_)
 
     async def prune(self, before: datetime) -> None:
         """Forget windows long closed (and the numbers given out in them)."""
@@ -172,6 +229,7 @@ class QQStore:
         row = dict(self_id=self.self_id, group_openid=group, present=True, **values)
         async with self.db.begin() as conn:
             await upsert(conn, groups_t, [row], ["self_id", "group_openid"], values)
+            await chat_permissions.record(conn, f"{PLATFORM}:{group}", PROACTIVE, False)
 
     # --- gateway ------------------------------------------------------------------------------
 

@@ -149,3 +149,18 @@ async def test_rate_limits_are_temporary_and_unknown_chats_permanent(qq: QQ) -> 
         await adapter.perform(act.SendMessage("telegram:1", "x"), "k2")
     with pytest.raises(PermanentError, match="cannot kick member"):
         await adapter.perform(act.KickMember(CHAT, f"qq:{MEMBER}"), "k3")
+
+
+async def test_stats_shows_the_groups_proactive_permission(qq: QQ) -> None:
+    app = await qq.start()
+    await qq.fake.call_webhook(qq.callback_url(app), robot_event("GROUP_MSG_REJECT", qq.clock.now()))
+    ask = group_message("/stats", qq.clock.now(), role="owner")
+    await qq.fake.call_webhook(qq.callback_url(app), ask)
+    await qq.fake.wait_for(lambda: qq.fake.passive(ask["d"]["id"]))
+    [reply] = qq.fake.passive(ask["d"]["id"])
+    assert "Scheduled posts (proactive messages): not allowed by the group owner" in reply["content"]
+    await qq.fake.call_webhook(qq.callback_url(app), robot_event("GROUP_MSG_RECEIVE", qq.clock.now()))
+    again = group_message("/stats", qq.clock.now(), role="admin")
+    await qq.fake.call_webhook(qq.callback_url(app), again)
+    await qq.fake.wait_for(lambda: qq.fake.passive(again["d"]["id"]))
+    assert "Scheduled posts (proactive messages): allowed" in qq.fake.passive(again["d"]["id"])[0]["content"]
