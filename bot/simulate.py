@@ -34,6 +34,7 @@ from storage import db as storage_db
 from storage.models import Checkin, LedgerEntry
 
 OPS = ("text", "join", "leave", "button")
+EXAMPLE_AT = "2026-03-01T08:00:00+08:00"
 
 
 class ScriptError(Exception):
@@ -53,7 +54,46 @@ def _short(value: Any, prefix: str) -> str:
     return value.removeprefix(f"{PLATFORM}:")
 
 
-def parse_script(text: str, path: str = "<script>") -> list[Step]:
+def _time(data: dict[str, Any]) -> datetime:
+    if "at" not in data:
+        raise ValueError(f"'at' is missing: when it happens, e.g. {EXAMPLE_AT}")
+    try:
+        at = datetime.fromisoformat(data["at"]) if isinstance(data["at"], str) else None
+    except ValueError:
+        at = None
+    if at is None:
+        raise ValueError(f"'at' is not a time: {json.dumps(data['at'], ensure_ascii=False)[:40]} (e.g. {EXAMPLE_AT})")
+    if at.tzinfo is None:
+        raise ValueError(f"'at' needs a UTC offset, e.g. {EXAMPLE_AT}")
+    return at
+
+
+def _json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON: {err.msg} at column {err.colno}") from None
+
+
+def known_names(config: Config) -> tuple[set[str] | None, set[str] | None]:
+    """The sandbox chats and members a script may name (None: any), from the config."""
+    sandbox = config.platforms.sandbox
+    if sandbox is None:
+        return None, None
+    chats = {g.id for g in sandbox.groups} | {
+        split_key(g.id)[1] for g in config.groups if split_key(g.id)[0] == PLATFORM
+    }
+    members = set(sandbox.members) if "members" in sandbox.model_fields_set else None
+    return chats, members
+
+
+def parse_script(
+    text: str, path: str = "<script>", chats: set[str] | None = None, members: set[str] | None = None
+) -> list[Step]:
+    """The script's steps; every bad line is reported at once as ``path:line: message``.
+
+    ``chats`` and ``members``, when given, are the only names a line may use.
+    """
     steps: list[Step] = []
     problems: list[str] = []
     last: datetime | None = None
@@ -61,15 +101,13 @@ def parse_script(text: str, path: str = "<script>") -> list[Step]:
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         try:
-            data = json.loads(raw)
+            data = _json(raw)
             if not isinstance(data, dict):
                 raise ValueError("each line must be a JSON object")
             unknown = set(data) - {"at", "chat", "user", "name", "invite", "message", *OPS}
             if unknown:
                 raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
-            at = datetime.fromisoformat(str(data.get("at", "")))
-            if at.tzinfo is None:
-                raise ValueError("'at' needs a UTC offset, e.g. 2026-03-01T08:00:00+08:00")
+            at = _time(data)
             if last is not None and at < last:
                 raise ValueError("'at' goes back in time; lines must be in time order")
             ops = [op for op in OPS if op in data]
@@ -77,6 +115,14 @@ def parse_script(text: str, path: str = "<script>") -> list[Step]:
                 raise ValueError("give exactly one of 'text', 'join', 'leave', 'button'")
             op = ops[0]
             frame: dict[str, Any] = {"chat": _short(data.get("chat"), "chat"), "user": _short(data.get("user"), "user")}
+            if chats is not None and frame["chat"] not in chats:
+                raise ValueError(
+                    f"unknown chat {frame['chat']!r}; the sandbox has {', '.join(sorted(chats)) or 'none'}"
+                )
+            if members is not None and frame["user"] not in members:
+                raise ValueError(
+                    f"unknown member {frame['user']!r}; [platforms.sandbox] members are {', '.join(sorted(members))}"
+                )
             if "name" in data:
                 frame["name"] = str(data["name"])
             if op == "text":
@@ -141,7 +187,7 @@ class RecordingAdapter:
 
 async def simulate(config: Config, text: str, path: str = "<script>", as_json: bool = False) -> list[str]:
     """Run the script; return the transcript lines (or JSON lines)."""
-    steps = parse_script(text, path)
+    steps = parse_script(text, path, *known_names(config))
     if not steps:
         raise ScriptError(f"{path}: the script has no events")
     sandbox = config.platforms.sandbox or SandboxSettings(groups=[])

@@ -119,3 +119,24 @@ def test_every_bad_line_is_reported_at_once(tmp_path: Path) -> None:
 def test_a_missing_script_file_is_a_clear_error(tmp_path: Path) -> None:
     done = simulate(EXAMPLE_CONFIG, tmp_path / "nope.jsonl")
     assert done.returncode == 2 and "cannot read" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('{"chat": "g1", "user": "alice", "text": "/checkin"}', "'at' is missing: when it happens, e.g. 2026-"),
+        ('{"at": "tomorrow", "chat": "g1", "user": "alice", "text": "hi"}', "'at' is not a time: \"tomorrow\""),
+        ('{"at": "2026-03-02T08:00:00+08:00", "chat": "g1", "user": "alice", "text": "hi"', "not valid JSON: "),
+        ('{"at": "2026-03-02T08:00:00+08:00", "chat": "g7", "user": "alice", "text": "hi"}', "unknown chat 'g7'"),
+        ('{"at": "2026-03-02T08:00:00+08:00", "chat": "g1", "user": "mallory", "text": "hi"}', "unknown member"),
+    ],
+)
+def test_script_mistakes_get_a_friendly_message_with_file_and_line(tmp_path: Path, line: str, says: str) -> None:
+    config = tmp_path / "club.toml"
+    config.write_text('[platforms.sandbox]\nmembers = ["alice", "bob"]\n[campaigns.daily]\ntype = "checkin"\n')
+    script = tmp_path / "week.jsonl"
+    script.write_text('{"at": "2026-03-02T07:00:00+08:00", "chat": "g1", "user": "bob", "join": true}\n' + line + "\n")
+    done = simulate(config, script)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"{script}:2: " + done.stderr.split(": ", 1)[1].rstrip("\n")]
+    assert says in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
