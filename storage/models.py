@@ -339,12 +339,11 @@ class MemberTag(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-# --- quizzes, polls and feedback: their tables live in storage/quiz_models.py (same Base) ---------
+# --- the official QQ bot adapter: its tables live in storage/qq_models.py ------------------------
+from storage import qq_models as _qq_models  # noqa: E402, F401  (registers the tables)
 
+# --- quizzes, polls and feedback: their tables live in storage/quiz_models.py (same Base) ---------
 from storage import quiz_models as _quiz_models  # noqa: E402, F401  (registers the tables)
 
 # --- referrals, invite links and coupon pools: their tables live in storage/referral_models.py ----
 from storage import referral_models as _referral_models  # noqa: E402, F401  (registers the tables)
-
-# --- the official QQ bot adapter: its tables live in storage/qq_models.py ------------------------
-from storage import qq_models as _qq_models  # noqa: E402, F401  (registers the tables)

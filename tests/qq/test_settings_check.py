@@ -108,3 +108,21 @@ def test_bad_settings_name_the_key(line: str, message: str) -> None:
     problems = "\n".join(str(p) for p in err.value.problems)
     assert f"platforms.qq.{key}" in problems and message in problems
     assert "abcdefgh" not in problems
+
+
+@pytest.mark.parametrize("keyboard", [False, True])
+async def test_buttons_are_a_capability_only_with_keyboard_approval(keyboard: bool) -> None:
+    from adapters.base import Feature
+    from adapters.qq.adapter import QQAdapter
+    from bot.clock import SystemClock
+
+    text = f'[platforms.qq]\napp_id = "1"\nsecret = "abcdefgh"\nkeyboard = {str(keyboard).lower()}\n'
+    settings = parse(text, "k.toml").platforms.qq
+    assert settings is not None
+    engine = storage_db.create_engine("sqlite+aiosqlite:///:memory:")
+    adapter = QQAdapter(settings, engine, SystemClock())
+    assert (Feature.BUTTONS in adapter.features) is keyboard
+    assert {Feature.DIRECT_MESSAGES, Feature.REPLIES} <= adapter.features
+    assert Feature.JOIN_ATTRIBUTION not in adapter.features and Feature.INVITE_LINKS not in adapter.features
+    assert "abcdefgh" not in repr(adapter) and "abcdefgh" not in repr(settings)
+    await engine.dispose()
