@@ -31,6 +31,9 @@ class SendMessage:
     delete_after: float | None = None  # seconds
     # the platform event id (Event.id) this answers, for platforms with reply windows (QQ)
     cause: str | None = None
+    # a post to the whole group that answers nobody (a scheduled announcement): platforms where
+    # the bot cannot chat may still deliver it as a broadcast a person confirms (WeCom)
+    broadcast: bool = False
     kind: ClassVar[str] = "send_message"
 
 

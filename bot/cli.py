@@ -165,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     from bot import feedback_cli
 
     feedback_cli.add_parser(sub)  # hearth feedback export NAME
+    from adapters.wecom import cli as wecom_cli
+
+    wecom_cli.add_parser(sub)  # hearth wecom join-way|broadcasts|welcome|groups
     return p
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from bot.config import Config
 from storage import db as storage_db
 from storage.models import LedgerEntry, Member, OutboxMessage, ProcessedEvent
+from storage.wecom_models import WeComBroadcast
 
 
 async def summary(config: Config) -> str:
@@ -23,6 +24,8 @@ async def summary(config: Config) -> str:
             ).scalar_one()
             ob = OutboxMessage.__table__.c
             by_status = dict((await conn.execute(select(ob.status, func.count()).group_by(ob.status))).all())
+            wc = WeComBroadcast.__table__.c  # staff-confirmed WeCom broadcasts (adapters/wecom)
+            casts = dict((await conn.execute(select(wc.status, func.count()).group_by(wc.status))).all())
             failures = (
                 await conn.execute(
                     select(ob.id, ob.target, ob.action, ob.error)
@@ -38,6 +41,9 @@ async def summary(config: Config) -> str:
         f"members: {members}, points granted: {points}",
         "outbox: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) if by_status else "outbox: empty",
     ]
+    if casts:
+        names = {"pending": "waiting for the owner", "sent": "sent", "not_sent": "not sent", "over_cap": "over the cap"}
+        lines.append("WeCom broadcasts: " + ", ".join(f"{names.get(k, k)} {v}" for k, v in sorted(casts.items())))
     if failures:
         lines.append("permanent send failures (newest first):")
         lines += [f"  #{r.id} {r.action} to {r.target}: {r.error}" for r in failures]

@@ -41,4 +41,4 @@ class AnnouncementCampaign(Campaign):
         template = self.config.texts.get(ctx.language, self.config.text)  # type: ignore[call-overload]
         text = render(template, {"group": ctx.group_title or ctx.chat_key, "date": ctx.local_day().isoformat()})
         after = self.config.delete_after.total_seconds() if self.config.delete_after else None
-        ctx.emit(SendMessage(ctx.chat_key, text, delete_after=after))
+        ctx.emit(SendMessage(ctx.chat_key, text, delete_after=after, broadcast=True))

@@ -347,3 +347,6 @@ from storage import quiz_models as _quiz_models  # noqa: E402, F401  (registers 
 
 # --- referrals, invite links and coupon pools: their tables live in storage/referral_models.py ----
 from storage import referral_models as _referral_models  # noqa: E402, F401  (registers the tables)
+
+# --- WeCom customer groups: rosters, callbacks, join ways, broadcasts (storage/wecom_models.py) ---
+from storage import wecom_models as _wecom_models  # noqa: E402, F401  (registers the tables)

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.base import PermanentError
 from bot import actions as act
+from bot.stats import summary
 from tests.wecom.conftest import OWNER
 
 GROUP = "wrNews"
@@ -45,6 +46,7 @@ async def test_announcement_becomes_one_task_and_its_result_is_reported(fake, ri
     await rig.adapter.poll_now()
     assert (await rig.adapter.broadcasts.recent())[0].status == "sent"
     assert len(fake.called("add_msg_template")) == 1
+    assert "WeCom broadcasts: sent 1" in await summary(rig.config)  # `hearth stats`
 
 
 async def test_monthly_cap_is_a_clear_message_not_a_failure(fake, rig_factory, caplog) -> None:
