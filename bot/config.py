@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator
 
 import campaigns
+from adapters.discord.settings import DiscordSettings
 from adapters.onebot.settings import OneBotSettings
 from adapters.qq.settings import QQSettings
 from adapters.telegram.settings import TelegramSettings
@@ -71,6 +72,7 @@ class SandboxSettings(Strict):
 class Platforms(Strict):
     sandbox: SandboxSettings | None = None
     telegram: TelegramSettings | None = None
+    discord: DiscordSettings | None = None
     onebot: OneBotSettings | None = None
     qq: QQSettings | None = None
 

@@ -122,6 +122,7 @@ class Invite:
     name: str | None = None
     via: str = "link"  # link, invited_by, request, vanity, qr, ...
     confidence: Confidence = "exact"
+    rejoin: bool = False  # the platform says the member was in the group before (Discord's DID_REJOIN)
 
 
 # --- the envelope -----------------------------------------------------------------------------

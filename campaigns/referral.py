@@ -183,6 +183,7 @@ class ReferralCampaign(Campaign):
             existing=existing,
             bots=bots,
             inviter_rewarded=rewarded,
+            rejoin=invite.rejoin,
         )
         verdict = rules.join_verdict(facts, require_exact=c.require_exact_attribution, cap=c.max_rewards_per_inviter)
         if verdict == rules.DUPLICATE:

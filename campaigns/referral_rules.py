@@ -53,6 +53,7 @@ class JoinFacts:
     existing: ReferralRow | None  # this campaign already tracks the invitee
     bots: bool  # the inviter or invitee is a bot
     inviter_rewarded: int  # the inviter's rewarded referrals so far
+    rejoin: bool = False  # the platform says the invitee was in the group before
 
 
 def was_here_before(prior: Prior | None, at: datetime) -> bool:
@@ -83,7 +84,7 @@ def join_verdict(facts: JoinFacts, *, require_exact: bool, cap: int | None) -> s
         return BOT
     if existing is not None:
         return REJOIN if existing.chat == facts.chat else ALREADY_REFERRED
-    if was_here_before(facts.prior, facts.at):
+    if facts.rejoin or was_here_before(facts.prior, facts.at):
         return REJOIN
     if cap is not None and facts.inviter_rewarded >= cap:
         return INVITER_CAP
