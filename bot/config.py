@@ -21,6 +21,7 @@ from adapters.discord.settings import DiscordSettings
 from adapters.onebot.settings import OneBotSettings
 from adapters.qq.settings import QQSettings
 from adapters.telegram.settings import TelegramSettings
+from adapters.wecom.settings import WeComSettings
 from bot.config_env import substitute
 from bot.config_errors import ConfigError, Problem, dotted, message
 from bot.config_lines import context_at, key_lines, line_of
@@ -75,6 +76,7 @@ class Platforms(Strict):
     discord: DiscordSettings | None = None
     onebot: OneBotSettings | None = None
     qq: QQSettings | None = None
+    wecom: WeComSettings | None = None
 
 
 class GroupSettings(Strict):
