@@ -38,7 +38,19 @@ def _qq(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return QQAdapter(settings, db, clock)
 
 
-FACTORIES: dict[str, Factory] = {"sandbox": _sandbox, "telegram": _telegram, "onebot": _onebot, "qq": _qq}
+def _wecom(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.wecom.adapter import WeComAdapter
+
+    return WeComAdapter(settings, db, clock)
+
+
+FACTORIES: dict[str, Factory] = {
+    "sandbox": _sandbox,
+    "telegram": _telegram,
+    "onebot": _onebot,
+    "qq": _qq,
+    "wecom": _wecom,
+}
 
 
 def build_adapters(config: Config, db: AsyncEngine, clock: Clock) -> dict[str, Adapter]:
