@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.base import Adapter
 from bot.clock import Clock, SystemClock
 from bot.config import Config
+from bot.db_errors import unusable
 from bot.engine import Engine
 from bot.intake import Intake
 from bot.platforms import build_adapters
@@ -24,13 +25,6 @@ STOP_SEND_TIMEOUT = 10.0  # seconds a stop waits for the sends in flight to fini
 
 class StartError(RuntimeError):
     """Hearth cannot start (the database cannot be used, ...): one line for the operator."""
-
-
-def _first_line(err: BaseException) -> str:
-    """The driver's own words for a database error, without SQLAlchemy's SQL and links."""
-    inner = getattr(err, "orig", None) or err
-    text = str(inner).strip().splitlines()[0] if str(inner).strip() else type(inner).__name__
-    return text
 
 
 class App:
@@ -56,8 +50,7 @@ class App:
             await storage_db.upgrade(self.db)
             await self.sender.resume()
         except Exception as err:
-            where = self.db.url.render_as_string(hide_password=True)
-            raise StartError(f"cannot use the database {where}: {_first_line(err)}") from None
+            raise StartError(unusable(self.db.url, err)) from None
         self.intake.start()
         for adapter in self.adapters.values():
             await adapter.start(self.intake)

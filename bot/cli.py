@@ -99,6 +99,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot import logs
+    from bot.app import StartError
+    from bot.db_errors import unusable
     from storage import db
 
     config = _config(args.config)
@@ -107,10 +110,16 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         engine = db.create_engine(config.bot.database)
         try:
             await db.upgrade(engine)
+        except Exception as err:
+            raise StartError(unusable(engine.url, err)) from None
         finally:
             await engine.dispose()
 
-    asyncio.run(go())
+    try:
+        asyncio.run(go())
+    except StartError as err:
+        print(f"hearth: error: {logs.scrub(str(err), logs.secrets_in(config))}", file=sys.stderr)
+        return 1
     print("database is up to date")
     return 0
 

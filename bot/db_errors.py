@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from typing import Any
 
 from sqlalchemy import exc
 
@@ -55,3 +56,11 @@ def _transient_one(e: BaseException) -> bool:
         "TooManyConnectionsError",
         "CannotConnectNowError",
     )
+
+
+def unusable(url: Any, err: BaseException) -> str:
+    """One line for an operator: which database (password hidden) and the driver's own words."""
+    inner = getattr(err, "orig", None) or err
+    text = str(inner).strip()
+    where = url.render_as_string(hide_password=True) if hasattr(url, "render_as_string") else str(url)
+    return f"cannot use the database {where}: {text.splitlines()[0] if text else type(inner).__name__}"
