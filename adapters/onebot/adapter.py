@@ -96,6 +96,7 @@ class OneBotAdapter:
                 client.start()
 
     async def stop(self) -> None:
+        """Stop receiving, commit what was received, then stop."""
         if not self._started:
             return
         self._started = False

@@ -34,6 +34,7 @@ from bot.events import Event, split_key
 log = logging.getLogger(__name__)
 SUBMIT_RETRY = 2.0  # seconds between tries while the database refuses a batch
 MAX_HOMES = 100_000
+DRAIN_TIMEOUT = 5.0  # seconds a stop waits for queued events to be committed
 
 
 @dataclass(slots=True)
@@ -146,7 +147,12 @@ class Hub:
             if isinstance(interval, int | float) and not isinstance(interval, bool) and interval > 0:
                 health.heartbeat_interval = interval / 1000
             status = payload.get("status") if isinstance(payload.get("status"), dict) else {}
-            health.online = status.get("online") if isinstance(status.get("online"), bool) else None
+            online = status.get("online") if isinstance(status.get("online"), bool) else None
+            if online is False and health.online is not False:
+                log.warning("OneBot account %s reports it is offline (logged out of QQ?)", payload.get("self_id"))
+            elif online is True and health.online is False:
+                log.info("OneBot account %s is online again", payload.get("self_id"))
+            health.online = online
             health.good = status.get("good") if isinstance(status.get("good"), bool) else None
 
     # --- events out -------------------------------------------------------------------------------
@@ -156,8 +162,14 @@ class Hub:
         if self._pump is None:
             self._pump = asyncio.create_task(self._run(), name="onebot-intake")
 
-    async def stop(self) -> None:
+    async def stop(self, drain: float = DRAIN_TIMEOUT) -> None:
+        """Commit what is queued (for at most ``drain`` seconds: no bridge sends it again), then stop."""
         if self._pump is not None:
+            deadline = time.monotonic() + drain
+            while self._queue and not self._pump.done() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            if self._queue:
+                log.warning("stopping with %d OneBot event(s) not committed", len(self._queue))
             self._pump.cancel()
             await asyncio.gather(self._pump, return_exceptions=True)
             self._pump = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from adapters.onebot import auth
 from adapters.onebot.connection import Connection
@@ -31,6 +31,7 @@ class ReverseServer:
         self.hub = hub
         self.refused = 0
         self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
         self.port: int | None = None
 
     async def start(self) -> None:
@@ -39,7 +40,7 @@ class ReverseServer:
         app.router.add_get(path, self._handle)
         if path != "/":
             app.router.add_get(path + "/", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
@@ -47,6 +48,9 @@ class ReverseServer:
         log.info("OneBot bridges may connect to ws://%s:%s%s", self.settings.host, self.port, self.settings.path)
 
     async def stop(self) -> None:
+        """Close the bridges' sockets (they reconnect to the next Hearth), then the server."""
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Hearth is stopping")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -67,6 +71,7 @@ class ReverseServer:
         conn = Connection(ws, self_id, role)
         older = [c for c in self.hub.connections.get(self_id, []) if c.role == role]
         self.hub.attach(conn)
+        self._sockets.add(ws)
         for old in older:
             self.hub.detach(old)
             await old.socket.close(code=1000, message=b"replaced by a new connection")
@@ -77,6 +82,7 @@ class ReverseServer:
                 elif msg.type == WSMsgType.BINARY:
                     self.hub.feed(conn, msg.data.decode("utf-8", errors="replace"))
         finally:
+            self._sockets.discard(ws)
             self.hub.detach(conn)
         return ws
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.events import EventKind
-from storage.models import LedgerEntry, Membership
+from storage import db as storage_db
+from storage.models import LedgerEntry, Membership, ProcessedEvent
 from tests.onebot.conftest import GROUP, QQ_BOT, TOKEN, WX_BOT, OneBot, eventually, processed
 from tests.onebot.fake_onebot import group_increase, group_message, heartbeat
 
@@ -129,3 +130,21 @@ async def _true(value: bool) -> bool:
 
 async def _count(awaitable: object, expected: int) -> bool:
     return await awaitable == expected  # type: ignore[misc]
+
+
+async def test_a_stop_commits_every_event_already_received(onebot: OneBot) -> None:
+    app = await onebot.start()
+    qq = onebot.account()
+    await qq.connect(onebot.url(app), TOKEN)
+    hub = onebot.adapter(app).hub
+    await qq.push(*(group_message(QQ_BOT, GROUP, 20_000_000 + i, "签到") for i in range(300)))
+    await eventually(lambda: _true(hub.health[str(QQ_BOT)].events == 300))
+    onebot.apps.remove(app)
+    await app.stop()  # no bridge would ever send these again: they must be in the database
+    db = storage_db.create_engine(app.config.bot.database)
+    try:
+        async with db.connect() as conn:
+            done = (await conn.execute(select(func.count()).select_from(ProcessedEvent.__table__))).scalar_one()
+    finally:
+        await db.dispose()
+    assert done == 300
