@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.wecom.decode import PLATFORM, ChatChange, GroupDetail, Member
 from storage.models import Chat, Membership
 from storage.models import Member as MemberRow
-from storage.sql import insert_ignore, upsert
+from storage.sql import ignore_statement, insert_ignore, upsert
 from storage.wecom_models import WeComCallback, WeComChat, WeComGroupDay, WeComRosterEntry
 
 chats_t = WeComChat.__table__
@@ -55,11 +55,8 @@ class WeComStore:
             status="pending",
         )
         async with self.db.begin() as conn:
-            before = await conn.execute(select(callbacks_t.c.id).where(callbacks_t.c.digest == digest))
-            if before.first() is not None:
-                return False
-            await insert_ignore(conn, callbacks_t, [row])
-        return True
+            result = await conn.execute(ignore_statement(conn.dialect.name, callbacks_t), row)
+        return bool(result.rowcount)
 
     async def pending_callbacks(self, limit: int = 100) -> list[StoredCallback]:
         c = callbacks_t.c
