@@ -5,6 +5,11 @@ into :class:`bot.events.Event` and hands them to an :class:`EventSink` (the engi
 which returns only after they are durably committed. The sender calls :meth:`Adapter.perform`
 for each outbox action; the adapter raises :class:`TemporaryError` (healable: network, 429,
 5xx, with ``retry_after`` when the platform says) or :class:`PermanentError` (never retried).
+
+Optional, where a platform needs them: ``groups`` (chat key -> title of the groups it knows
+before any event, for schedules), ``set_commands(menu)`` (the app hands over the command
+registry as :mod:`bot.command_menu` entries, for native command menus) and
+``mergeable(action) -> bool`` (False keeps a backlogged message out of the sender's merging).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import Adapter
+from bot import builtins, command_menu
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.db_errors import unusable
@@ -41,6 +42,10 @@ class App:
         features = {name: adapter.features for name, adapter in self.adapters.items()}
         self.engine = Engine(config, self.db, self.clock, on_commit=self.sender.wake, features=features)
         self.intake = Intake(self.engine)
+        menu = command_menu.registry(self.engine.campaigns, [b.spec for b in builtins.REGISTRY.values()])
+        for adapter in self.adapters.values():
+            if hasattr(adapter, "set_commands"):  # platforms with native command menus (Discord)
+                adapter.set_commands(menu)
         groups = {g: t for a in self.adapters.values() for g, t in getattr(a, "groups", {}).items()}
         self.scheduler = Scheduler(config, self.db, self.clock, self.engine.campaigns, self.intake.submit, groups)
         self._tasks: list[asyncio.Task] = []

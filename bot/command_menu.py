@@ -159,7 +159,7 @@ def build(answered: Iterable[tuple[Spec, Iterable[str] | None]]) -> list[MenuCom
         menu.append(
             MenuCommand(
                 name=name,
-                description=specs[0].description,
+                description=next((s.description for s in specs if not s.admin), specs[0].description),
                 variants=_variants(specs),
                 admin=all(s.admin for s in specs),
                 private=any(s.private for s in specs),

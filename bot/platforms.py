@@ -26,16 +26,16 @@ def _telegram(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return TelegramAdapter(settings, db, clock)
 
 
+def _discord(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.discord.adapter import DiscordAdapter
+
+    return DiscordAdapter(settings, db, clock)
+
+
 def _onebot(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     from adapters.onebot.adapter import OneBotAdapter
 
     return OneBotAdapter(settings, db, clock)
-
-
-def _qq(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
-    from adapters.qq.adapter import QQAdapter
-
-    return QQAdapter(settings, db, clock)
 
 
 def _wecom(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
@@ -44,9 +44,16 @@ def _wecom(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
     return WeComAdapter(settings, db, clock)
 
 
+def _qq(settings: Any, db: AsyncEngine, clock: Clock) -> Adapter:
+    from adapters.qq.adapter import QQAdapter
+
+    return QQAdapter(settings, db, clock)
+
+
 FACTORIES: dict[str, Factory] = {
     "sandbox": _sandbox,
     "telegram": _telegram,
+    "discord": _discord,
     "onebot": _onebot,
     "qq": _qq,
     "wecom": _wecom,

@@ -125,6 +125,8 @@ class Sender:
             and row.attempts == 0
             and row.merged_into is None
             and row.id not in self._unsure
+            # a platform may keep some messages apart (Discord: answers to one member's command)
+            and getattr(self.adapters[row.platform], "mergeable", lambda _action: True)(a)
         )
 
     def _batch(self, queue: list[outbox.Pending]) -> list[outbox.Pending]:

@@ -1,0 +1,110 @@
+"""Fixtures: the fake Discord and a real Hearth ``App`` (SQLite in tmp_path) pointed at it.
+
+discord.py is redirected the supported way: ``discord.http.Route.BASE`` (every REST call,
+webhooks and interaction callbacks included, is built from it) points at the fake, and the
+sharded client asks the fake's ``GET /gateway/bot`` where the gateway is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import discord.http
+import pytest
+from sqlalchemy import func, select
+
+from adapters.discord.adapter import DiscordAdapter
+from bot.app import App
+from bot.config import parse
+from storage.models import OutboxMessage, ProcessedEvent
+from tests.discord import payloads as p
+from tests.discord.fake_discord import FakeDiscord
+
+
+class Discord:
+    """One fake Discord and the Hearth apps started against it (stopped at the end)."""
+
+    def __init__(self, fake: FakeDiscord, folder: Path) -> None:
+        self.fake = fake
+        self.folder = folder
+        self.apps: list[App] = []
+
+    def config_text(self, extra: str = "", campaigns: str = "", intents: str = "") -> str:
+        return f"""
+[bot]
+database = "sqlite+aiosqlite:///{(self.folder / "hearth.db").as_posix()}"
+admins = ["discord:{p.OWNER}"]
+
+[platforms.discord]
+token = "{p.TOKEN}"
+channel_messages_per_second = 100.0
+channel_burst = 100
+interaction_answer_after = "1s"
+{extra}
+[platforms.discord.intents]
+{intents or "members = true"}
+
+[[platforms.discord.guilds]]
+id = "{p.GUILD}"
+channels = ["{p.GENERAL}", "{p.EVENTS}"]
+
+[campaigns.daily]
+type = "checkin"
+aliases = ["签到"]
+points = 10
+{campaigns}
+"""
+
+    async def start(self, extra: str = "", campaigns: str = "", intents: str = "", ready: bool = True) -> App:
+        app = App(parse(self.config_text(extra, campaigns, intents), "discord-test.toml"))
+        await app.start()
+        self.apps.append(app)
+        if ready:
+            await asyncio.wait_for(self.adapter(app).ready.wait(), 15)
+        return app
+
+    @staticmethod
+    def adapter(app: App) -> DiscordAdapter:
+        adapter = app.adapters["discord"]
+        assert isinstance(adapter, DiscordAdapter)
+        return adapter
+
+    async def stop(self, app: App) -> None:
+        if app in self.apps:
+            self.apps.remove(app)
+            await app.stop()
+
+    async def outbox(self, app: App, status: str) -> int:
+        t = OutboxMessage.__table__.c
+        async with app.db.connect() as conn:
+            return int((await conn.execute(select(func.count()).where(t.status == status))).scalar_one())
+
+    async def processed(self, app: App, kind: str | None = None) -> int:
+        t = ProcessedEvent.__table__.c
+        q = select(func.count()).select_from(ProcessedEvent.__table__)
+        if kind is not None:
+            q = q.where(t.kind == kind)
+        async with app.db.connect() as conn:
+            return int((await conn.execute(q)).scalar_one())
+
+
+async def eventually(predicate: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def dc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Discord]:
+    async with FakeDiscord() as fake:
+        monkeypatch.setattr(discord.http.Route, "BASE", f"{fake.url}/api/v10")
+        discord_ = Discord(fake, tmp_path)
+        try:
+            yield discord_
+        finally:
+            for app in list(discord_.apps):
+                await discord_.stop(app)
