@@ -114,10 +114,15 @@ def _message(p: dict[str, Any], platform: str, self_id: str, now: datetime) -> E
         chat = Chat(platform, PRIVATE + user_id, name, "private")
     else:
         return None
-    stamp = int(when(p, now).timestamp())
+    # the id: chat, message id and time; a bridge without message ids (WeChat bridges send 0)
+    # cannot have duplicates detected, so its messages are told apart by sender and receipt
+    if message_id is not None:
+        event_id = f"m:{chat.id}:{message_id}:{int(when(p, now).timestamp())}"
+    else:
+        event_id = f"m:{chat.id}:{user_id}:{now.timestamp():.6f}"
     message, reply_to = elements(cqcode.normalize(p.get("message", p.get("raw_message", ""))), self_id)
     return Event(
-        id=f"m:{chat.id}:{message_id or '-'}:{stamp}",
+        id=event_id,
         kind=EventKind.MESSAGE_CREATED,
         platform=platform,
         self_id=self_id,

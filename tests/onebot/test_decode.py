@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.onebot import errors
-from adapters.onebot.decode import FACE, decode, is_meta, is_response
+from adapters.onebot.decode import FACE, decode, is_meta, is_response, when
 from bot.events import Chat, EventKind, Image, Invite, Mention, Text, User
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -99,8 +99,13 @@ def test_wechat_bridge_with_text_ids_and_milliseconds() -> None:
     event = decode(load("wechat_bridge_ms"), "wechat", NOW)
     assert event is not None
     assert event.chat_key == "wechat:34567@chatroom" and event.member_key == "wechat:wxid_abc123"
-    assert event.id == "m:34567@chatroom:-:1718001100"  # milliseconds read as such
+    assert event.id == f"m:34567@chatroom:wxid_abc123:{NOW.timestamp():.6f}"  # no message id: by receipt
     assert event.message == (Text("打卡"),) and event.message_id is None
+
+
+def test_milliseconds_from_a_bridge_are_read_as_such() -> None:
+    assert when(load("wechat_bridge_ms"), NOW) == datetime.fromtimestamp(1718001100.123, UTC)
+    assert when({"time": "soon"}, NOW) == NOW
 
 
 def test_event_ids_differ_for_the_same_message_id_in_two_groups() -> None:
