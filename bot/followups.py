@@ -8,6 +8,9 @@ that marks the action sent or failed.
   send once the link exists.
 - ``fallback`` (on ``SendDirect`` and ``CreateInviteLink``): queued instead when the action
   failed for good (the member cannot be messaged privately, the bot may not invite).
+- ``SendPoll``: votes on a native poll come back under the platform's poll id, and the poll
+  campaign finds its round through the send's outbox row. Where the platform's poll id is not
+  the message id (Telegram: ``SendResult.data["poll_id"]``), the row keeps the poll id.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.base import SendResult
@@ -38,6 +42,9 @@ async def _queue(conn: AsyncConnection, data: dict, now: datetime, platform: str
 async def after_sent(
     conn: AsyncConnection, action: act.Action, result: SendResult, now: datetime, platform: str
 ) -> None:
+    if isinstance(action, act.SendPoll):
+        await _keep_poll_id(conn, action, result, platform)
+        return
     if not isinstance(action, act.CreateInviteLink):
         return
     link = (result.data or {}).get("link")
@@ -51,6 +58,24 @@ async def after_sent(
         if isinstance(data.get("content"), str):
             data["content"] = data["content"].replace(LINK, link)
         await _queue(conn, data, now, platform)
+
+
+async def _keep_poll_id(conn: AsyncConnection, action: act.SendPoll, result: SendResult, platform: str) -> None:
+    """Make the send's outbox row (just marked sent with the message id) name the poll id."""
+    poll_id = (result.data or {}).get("poll_id")
+    if not isinstance(poll_id, str) or not poll_id or not result.message_id or poll_id == result.message_id:
+        return
+    c = outbox_t.c
+    await conn.execute(
+        update(outbox_t)
+        .where(
+            c.platform == platform,
+            c.action == "send_poll",
+            c.target == action.chat,
+            c.platform_message_id == result.message_id,
+        )
+        .values(platform_message_id=poll_id)
+    )
 
 
 async def after_failed(conn: AsyncConnection, action: act.Action, now: datetime, platform: str) -> None:
