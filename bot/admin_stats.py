@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.audit_report import format_entry
 from bot.builtins import Host, Rejected, Usage, builtin, in_group
 from bot.context import Context
-from storage import activity, audit, chat_permissions
+from storage import activity, audit, campaign_stats, chat_permissions
 
 DAYS = 7
 MAX_AUDIT = 50
@@ -38,6 +38,7 @@ async def stats_command(ctx: Context, host: Host) -> str:
                 waiting=v.get("pending", 0),
             )
         )
+    lines += _results(ctx, await campaign_stats.campaign_results(ctx.conn, ctx.chat_key, since))
     if a.campaigns:
         lines.append(ctx.t("admin.stats.campaigns"))
         for r in a.campaigns:
@@ -50,6 +51,24 @@ async def stats_command(ctx: Context, host: Host) -> str:
         f"members {a.members}, joins {a.joins}, leaves {a.leaves}, active {a.active}, "
         f"check-ins {a.checkins}, campaigns {len(a.campaigns)}"
     )
+
+
+def _results(ctx: Context, r: campaign_stats.CampaignResults) -> list[str]:
+    """The campaigns' results: the referral funnel, coupons, quizzes and polls (only those that ran)."""
+    out = []
+    if r.referrals:
+        n = r.referrals
+        qualified, pending = n.get("qualified", 0), n.get("pending", 0)
+        joined = sum(n.values())
+        other = joined - qualified - pending  # refused, left before qualifying, clawed back
+        out.append(ctx.t("admin.stats.referrals", joined=joined, qualified=qualified, pending=pending, other=other))
+    if r.coupons:
+        out.append(ctx.t("admin.stats.coupons", coupons=r.coupons))
+    if r.quizzes:
+        out.append(ctx.t("admin.stats.quizzes", runs=r.quizzes, players=r.quiz_players))
+    if r.polls:
+        out.append(ctx.t("admin.stats.polls", polls=r.polls, votes=r.poll_votes))
+    return out
 
 
 def _permission(ctx: Context, name: str) -> str:

@@ -430,6 +430,27 @@ async def test_stats_counts_the_last_seven_days() -> None:
         await chat.close()
 
 
+async def test_stats_shows_what_the_campaigns_did() -> None:
+    conv = await Conversation.open(EVERYTHING, START)
+    try:
+        [link] = await conv.say("alice", "/invite")
+        code = link.split(": ", 1)[1].split("\n", 1)[0]
+        await conv.deliver(conv.event("join", "bob", invite=code))
+        await conv.deliver(conv.event("join", "carl", invite="nobody@g1"))  # no one's link: no referral
+        await conv.say("bob", "hi all")
+        await conv.advance(timedelta(hours=25))  # bob qualifies: alice and nobody else gets a coupon
+        await conv.say("boss", "/quiz start trivia")
+        await conv.say("carol", "paris")
+        await conv.advance(timedelta(minutes=5))
+        [stats] = await conv.say("boss", "/stats")
+        lines = stats.splitlines()
+        assert "Referrals: 1 joined through invites · 1 qualified · 0 pending · 0 not counted" in lines
+        assert "Coupons given: 1" in lines
+        assert "Quizzes: 1 run(s), 1 member(s) answered" in lines
+    finally:
+        await conv.close()
+
+
 # --- coupons ----------------------------------------------------------------------------------
 
 
