@@ -57,12 +57,17 @@ points = 10
 {campaigns}
 """
 
-    async def start(self, extra: str = "", campaigns: str = "", intents: str = "", ready: bool = True) -> App:
+    async def start(self, extra: str = "", campaigns: str = "", intents: str = "", ready: bool = False) -> App:
+        """Start an app; return once its gateway session is identified, or with ``ready`` once
+        discord.py is ready and the invite counts are loaded (discord.py waits 2 s for guilds)."""
         app = App(parse(self.config_text(extra, campaigns, intents), "discord-test.toml"))
+        sessions = len(self.fake.identified)
         await app.start()
         self.apps.append(app)
         if ready:
             await asyncio.wait_for(self.adapter(app).ready.wait(), 15)
+        else:
+            await self.fake.wait_for(lambda: len(self.fake.identified) > sessions and bool(self.fake.sockets))
         return app
 
     @staticmethod

@@ -22,6 +22,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
@@ -192,7 +193,8 @@ class FakeDiscord:
     async def _rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body = await request.json() if request.can_read_body else None
-        call = Call(request.method, path, body, time.monotonic(), request.headers.get("X-Audit-Log-Reason"))
+        reason = request.headers.get("X-Audit-Log-Reason")
+        call = Call(request.method, path, body, time.monotonic(), unquote(reason) if reason else None)
         self.calls.append(call)
         webhook = path.startswith(("/interactions/", "/webhooks/"))
         if not webhook and request.headers.get("Authorization") != f"Bot {self.token}":
