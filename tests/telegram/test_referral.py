@@ -3,7 +3,8 @@
 Alice asks for her invite link (the bot creates it with ``createChatInviteLink``), Carol joins
 through it (``chat_member`` with ``invite_link``) and writes, and a day later both get their
 coupon by direct message — exactly once, although Hearth restarts twice on the way and
-Telegram delivers the join and the message again after each restart.
+Telegram delivers the join and the message again after each restart. A member the bot cannot
+message privately is told in the group, without the code, and gets it with ``/mycoupons``.
 """
 
 from __future__ import annotations
@@ -159,3 +160,36 @@ async def test_invite_link_join_and_both_coupons_exactly_once_across_restarts(tg
     )
     assert [tuple(x) for x in referrals] == [(f"telegram:{ALICE['id']}", f"telegram:{CAROL['id']}", "qualified")]
     assert [tuple(x) for x in points] == [(f"telegram:{ALICE['id']}", 50)]
+
+
+async def test_a_member_the_bot_cannot_message_is_told_in_the_group_without_the_code(tg: Telegram) -> None:
+    tg.bot.admins[SUPER_ID] = [ALICE["id"], BOT_ID]
+    tg.bot.kicked.add(CAROL["id"])  # Telegram answers 403 to a DM: Carol has blocked the bot
+    clock = SteppedClock(T0)
+    app = await started(tg, clock)
+    await deliver(tg, u.message(SUPER, ALICE, "/invite", date=date(T0)))
+    await tg.fake.wait_for(lambda: tg.bot.sent("createChatInviteLink") and tg.bot.sent(chat_id=SUPER_ID))
+    [created] = tg.bot.sent("createChatInviteLink")
+    link = re.search(r"https://t\.me/\+\w+", html.unescape(tg.bot.sent(chat_id=SUPER_ID)[0]["text"])).group(0)  # type: ignore[union-attr]
+    link_object = {"invite_link": link, "creator": tg.bot.user, "creates_join_request": False}
+    link_object |= {"is_primary": False, "is_revoked": False, "name": created["name"]}
+    joined = T0 + timedelta(minutes=5)
+    clock.set(joined)
+    await deliver(tg, *u.joined_by_link(SUPER, CAROL, link_object, date=date(joined)))
+    await deliver(tg, u.message(SUPER, CAROL, "Hi!", date=date(joined)))
+    clock.set(joined + timedelta(hours=24, minutes=1))
+    notice = "🎁 Carol, you have a coupon waiting! Coupon codes are private: open a chat with me and send /mycoupons."
+    await tg.fake.wait_for(lambda: notice in [html.unescape(m["text"]) for m in tg.bot.sent(chat_id=SUPER_ID)])
+    await settled(app)
+    [alice_code] = coupons_sent(tg, ALICE, "FRIEND-")  # Alice can be reached: hers came by DM
+    group = [html.unescape(m["text"]) for m in tg.bot.sent(chat_id=SUPER_ID)]
+    assert not any("HELLO-" in t for t in group)  # the notice never shows Carol's code
+    assert len(tg.bot.attempts("sendMessage")) > len(tg.bot.sent())  # the refused DM was tried once
+
+    tg.bot.kicked.discard(CAROL["id"])  # Carol unblocks the bot (Telegram reports it) and asks
+    private = {"id": CAROL["id"], "type": "private", "first_name": "Carol"}
+    await deliver(tg, u.bot_status(private, tg.bot.user, CAROL, "kicked", "member"))
+    await deliver(tg, u.message(private, CAROL, "/mycoupons", date=date(clock.now())))
+    await tg.fake.wait_for(lambda: coupons_sent(tg, CAROL, "HELLO-"))
+    [carol_code] = coupons_sent(tg, CAROL, "HELLO-")
+    assert carol_code != alice_code
