@@ -159,6 +159,7 @@ class RecordingAdapter:
             Feature.MUTE,
             Feature.KICK,
             Feature.REPLIES,
+            Feature.REACTIONS,
         }
     )
     limits = RateLimits(per_second=1e9, burst=10**9, per_chat_per_second=1e9, per_chat_burst=10**9)
@@ -278,6 +279,8 @@ def _render(config: Config, when: datetime, action: act.Action, as_json: bool) -
             ensure_ascii=False,
         )
     body = getattr(action, "content", None) or action.kind
+    if isinstance(action, act.React):
+        body = f"reacts {action.emoji} to message {action.message_id}"
     buttons = " ".join(f"[{b.text}]" for row in getattr(action, "buttons", ()) for b in row)
     lines = f"{body}\n{buttons}".strip().splitlines() or [""]
     first = f"{local:%Y-%m-%d %H:%M %z} {target} > bot: {lines[0]}"
