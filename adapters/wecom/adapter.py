@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +35,7 @@ from bot.logs import SecretFilter
 from bot.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
+CALLBACKS_KEPT = timedelta(days=7)  # handled callbacks kept this long to recognise WeCom's retries
 RETRY = 30.0  # seconds before background work that failed for a temporary reason is tried again
 NOT_POSTED = (
     f"not posted: {NO_CHAT} and no way to post; only scheduled announcements reach them, as "
@@ -98,6 +100,7 @@ class WeComAdapter:
         """Reconcile every group now, then delete the join ways of ended campaigns."""
         async with self._lock:
             produced = await self.roster.sync()
+        await self.store.forget_callbacks(self.clock.now() - CALLBACKS_KEPT)
         gone = await self.ways.prune(self.clock.now())
         log.info(
             "WeCom roster sync: %d missed join(s)/leave(s); %d join way(s) of ended campaigns deleted",

@@ -65,6 +65,13 @@ class WeComStore:
             rows = (await conn.execute(q)).all()
         return [StoredCallback(r.id, r.chat_id, r.change, r.detail, tuple(r.members or ()), r.at) for r in rows]
 
+    async def forget_callbacks(self, before: datetime) -> int:
+        """Drop handled callbacks received before ``before`` (WeCom retries within minutes)."""
+        c = callbacks_t.c
+        async with self.db.begin() as conn:
+            result = await conn.execute(delete(callbacks_t).where(c.status == "done", c.received_at < before))
+        return int(result.rowcount or 0)
+
     async def callback_done(self, callback_id: int) -> None:
         async with self.db.begin() as conn:
             await conn.execute(update(callbacks_t).where(callbacks_t.c.id == callback_id).values(status="done"))
