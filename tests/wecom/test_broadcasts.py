@@ -3,14 +3,16 @@ result is polled and shown; WeCom's monthly cap is respected with a clear messag
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
 from adapters.base import PermanentError
 from bot import actions as act
+from bot import cli
 from bot.stats import summary
-from tests.wecom.conftest import OWNER
+from tests.wecom.conftest import OWNER, config_text
 
 GROUP = "wrNews"
 ANNOUNCE = f"""
@@ -28,7 +30,7 @@ text = "Good morning, {{group}}! New beans today."
 """
 
 
-async def test_announcement_becomes_one_task_and_its_result_is_reported(fake, rig_factory) -> None:
+async def test_announcement_becomes_one_task_and_its_result_is_reported(fake, rig_factory, tmp_path, capsys) -> None:
     fake.add_group(GROUP, OWNER, "Bean club", members=["wmA"])
     rig = await rig_factory(ANNOUNCE)
     await rig.adapter.sync_now()
@@ -47,6 +49,13 @@ async def test_announcement_becomes_one_task_and_its_result_is_reported(fake, ri
     assert (await rig.adapter.broadcasts.recent())[0].status == "sent"
     assert len(fake.called("add_msg_template")) == 1
     assert "WeCom broadcasts: sent 1" in await summary(rig.config)  # `hearth stats`
+    config = tmp_path / "hearth.toml"
+    config.write_text(config_text(fake, tmp_path / "hearth.db", ANNOUNCE), encoding="utf-8")
+    code = await asyncio.to_thread(cli.main, ["wecom", "broadcasts", "-c", str(config)])
+    out = capsys.readouterr().out
+    assert code == 0 and f"wecom:{GROUP} by {OWNER}: sent" in out and "Good morning, Bean club!" in out
+    code = await asyncio.to_thread(cli.main, ["wecom", "groups", "-c", str(config)])
+    assert f"wecom:{GROUP}  members 2  joins 0  leaves 0" in capsys.readouterr().out
 
 
 async def test_monthly_cap_is_a_clear_message_not_a_failure(fake, rig_factory, caplog) -> None:

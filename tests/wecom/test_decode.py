@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from adapters.wecom.decode import Member, chat_change, diff, encrypted_of, group_detail, join_event
-from adapters.wecom.joinways import JoinWay, invite_for
+from adapters.wecom.joinways import STATE_LIMIT, JoinWay, check_referrer, check_state, invite_for, new_state
 from bot.events import EventKind
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,3 +74,13 @@ def test_diff_and_the_events_it_makes() -> None:
     label = JoinWay("cfg2", "hzz", "bring", "poster-shop1", ("x",), "", at, None, None)
     assert invite_for(label, joined[0]).creator is None and invite_for(label, joined[0]).code == "hzz"
     assert invite_for(None, joined[1]).confidence == "unknown" and invite_for(None, joined[1]).via == "qr"
+
+
+def test_states_fit_wecoms_limit_and_referrers_are_checked() -> None:
+    assert STATE_LIMIT == 30 and len(new_state()) <= STATE_LIMIT and new_state() != new_state()
+    with pytest.raises(ValueError, match="30"):
+        check_state("x" * 31)
+    assert check_referrer("wecom:wmAbc") == "wecom:wmAbc" and check_referrer("poster-shop1") == "poster-shop1"
+    for bad in ("two words", "", "wecom:", ":x"):
+        with pytest.raises(ValueError):
+            check_referrer(bad)

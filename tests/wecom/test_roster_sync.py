@@ -101,3 +101,17 @@ async def _until(predicate, within: float = 20.0) -> None:
     while not await predicate():
         assert loop.time() < deadline, "condition not reached"
         await asyncio.sleep(0.02)
+
+
+async def test_first_look_emits_only_joins_through_hearths_join_ways(fake, rig_factory) -> None:
+    fake.add_group("wrNew", OWNER, members=["wmOld"])
+    rig = await rig_factory()
+    way = await rig.adapter.ways.create("bring", "wecom:wmOld", ["wrNew"], rig.clock.now(), None)
+    xml = fake.join("wrNew", "wmFriend", state=way.state)  # Hearth has never looked at this group
+    await rig.deliver(xml)
+    [join] = await rig.events(EventKind.MEMBER_JOINED)
+    assert join.startswith("join:wrNew:wmFriend:")
+    async with rig.db.connect() as conn:
+        t = Membership.__table__.c
+        rows = dict((await conn.execute(select(t.member_key, t.invited_by))).all())
+    assert rows == {"wecom:zhangsan": None, "wecom:wmOld": None, "wecom:wmFriend": "wecom:wmOld"}
