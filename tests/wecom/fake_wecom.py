@@ -140,7 +140,7 @@ class FakeWeCom:
         q = request.query
         if q.get("corpid") != self.corp_id or q.get("corpsecret") != self.secret:
             return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
-        token = f"tok{next(self._ids)}"
+        token = f"AccessTokenFake{next(self._ids):06d}"
         self._tokens[token] = time.monotonic() + self.token_lifetime
         self.tokens_issued.append(token)
         return web.json_response(
