@@ -126,6 +126,12 @@ class WeComSettings(Strict):
                 notes.append(f"{name}: joins are attributed by join ways (hearth wecom join-way create)")
                 if getattr(campaign, "announce", False):
                     notes.append(f"{name}: announce = true cannot post in WeCom groups (set announce = false)")
+                pools = getattr(campaign, "pools", lambda: [])()
+                if pools:
+                    notes.append(
+                        f"{name}: coupons ({', '.join(pools)}) are assigned but cannot be messaged to WeChat "
+                        "customers (no direct messages); staff hand them out (hearth coupons export)"
+                    )
             elif campaign.type == "announcement":
                 notes.append(f"{name}: becomes a broadcast task the group owner confirms in WeCom")
         return notes
