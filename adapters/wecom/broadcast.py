@@ -127,7 +127,14 @@ class Broadcasts:
         for b in rows:
             if b.msgid is None:
                 continue
-            results = await self.client.send_result(b.msgid, b.sender)
+            try:
+                results = await self.client.send_result(b.msgid, b.sender)
+            except PermanentError as err:  # WeCom no longer knows the task: stop asking
+                async with self.db.begin() as conn:
+                    q = update(casts_t).where(c.id == b.id)
+                    await conn.execute(q.values(status="not_sent", detail=str(err)[:500], checked_at=now))
+                changed += 1
+                continue
             codes = [int(r.get("status", 0)) for r in results if str(r.get("chat_id", "")) == b.chat_id]
             status = STATUS.get(codes[0], "pending") if codes else "pending"
             values: dict[str, object] = {"checked_at": now}

@@ -97,3 +97,17 @@ async def test_chat_messages_and_owners_outside_staff_are_refused_with_the_reaso
     with pytest.raises(PermanentError, match="no access to chat text"):
         await rig.adapter.perform(act.SendMessage(f"wecom:{GROUP}", "welcome!"), "k2")
     assert fake.templates == {}
+
+
+async def test_a_task_wecom_no_longer_knows_is_not_sent_and_polling_goes_on(fake, rig_factory) -> None:
+    fake.add_group(GROUP, OWNER)
+    rig = await rig_factory(ANNOUNCE)
+    await rig.adapter.sync_now()
+    await rig.advance(timedelta(days=1, hours=9))  # two mornings, two tasks
+    first, second = fake.templates
+    fake.fail_next["get_groupmsg_send_result"] = [41063]
+    fake.confirm(second)
+    await rig.adapter.poll_now()
+    rows = {r.msgid: r for r in await rig.adapter.broadcasts.recent()}
+    assert rows[first].status == "not_sent" and "41063" in rows[first].detail
+    assert rows[second].status == "sent"
