@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 HANDLED = ("MESSAGE_CREATE", "INTERACTION_CREATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "MESSAGE_REACTION_ADD")
 START_ATTEMPTS = 5
 MAX_BATCH = 500
+DRAIN_TIMEOUT = 10.0  # seconds a stop waits for received events to be committed
 RATELIMIT_WAIT = 30.0  # discord.py waits out shorter 429s itself; longer ones come back as TemporaryError
 CALLBACK_LIMIT = (1000.0, 1000)  # answering a press is not a channel message
 
@@ -102,6 +103,7 @@ class DiscordAdapter:
         self.interactions: Interactions | None = None
         self.performer: Performer | None = None
         self.receiver: Receiver | None = None
+        self.sink: EventSink | None = None
         self.ready = asyncio.Event()
         self.skipped = 0
         self._queue: asyncio.Queue[Decoded] = asyncio.Queue()
@@ -137,7 +139,8 @@ class DiscordAdapter:
         self.performer = Performer(
             self.call, self.state, self.interactions, self.invites, self.guild_of, self.clock, self.scrub
         )
-        self.receiver = Receiver(self.me, sink, self.invites, self.state, self.db, self._is_admin)
+        self.sink = sink
+        self.receiver = Receiver(self.me, self.invites, self.state, self.db, self._is_admin)
         if s.sync_commands:
             await self._sync_commands()
         self._tasks = [
@@ -149,6 +152,10 @@ class DiscordAdapter:
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.close()
+        try:  # commit what was received before the gateway closed
+            await asyncio.wait_for(self._queue.join(), DRAIN_TIMEOUT)
+        except TimeoutError:
+            log.warning("stopped with %d Discord event(s) not yet committed", self._queue.qsize())
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -303,20 +310,29 @@ class DiscordAdapter:
             self._queue.put_nowait((payload, event))
 
     async def _consume(self) -> None:
-        """Commit what arrived, in order, as batches (everything waiting while the last committed)."""
-        assert self.receiver is not None and self.interactions is not None
+        """Commit what arrived, in order, as batches (everything waiting while the last committed).
+
+        The gateway does not deliver an event twice, so a batch whose commit fails (the database
+        is away) is tried again, with growing pauses, before anything that came after it."""
+        assert self.receiver is not None and self.interactions is not None and self.sink is not None
         while True:
             batch = [await self._queue.get()]
             while not self._queue.empty() and len(batch) < MAX_BATCH:
                 batch.append(self._queue.get_nowait())
-            try:
-                events = await self.receiver.handle(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("could not commit %d Discord event(s); they are lost", len(batch))
-                continue
+            delay = 0.5
+            while True:
+                try:
+                    events = await self.receiver.complete(batch)
+                    if events:
+                        await self.sink.submit(events)
+                    break
+                except Exception as err:
+                    log.error("could not commit %d Discord event(s) (%s); again in %.0fs", len(batch), err, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
             self.interactions.committed(events)
+            for _ in batch:
+                self._queue.task_done()
 
     # --- helpers ---------------------------------------------------------------------------------
 

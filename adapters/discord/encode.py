@@ -32,6 +32,7 @@ MAX_LABEL = 80
 MAX_TIMEOUT = timedelta(days=28)  # Discord's longest timeout
 EPHEMERAL = 1 << 6
 NO_PINGS = {"parse": [], "replied_user": False}
+INVITE_URL = "https://discord.gg/{code}"
 LINK_STYLE, PRIMARY, SECONDARY = 5, 1, 2
 
 

@@ -10,7 +10,7 @@ For each batch (everything the gateway delivered while the previous batch was co
   Server, from discord.py's cache of the guild's roles);
 * button ids too long for Discord: the stored payload.
 
-Then ``await sink.submit(events)``, which returns once they are committed.
+The adapter then submits the completed events to the engine.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.base import EventSink
 from adapters.discord.decode import LONG_PREFIX, Me, chat_key, member_key, rejoined
+from adapters.discord.encode import INVITE_URL
 from adapters.discord.invites import Attribution, InviteTracker
-from adapters.discord.send import INVITE_URL
 from bot.events import Chat, Event, EventKind, Invite
 from storage.adapter_state import StateCache
 from storage.models import Membership
@@ -38,18 +37,15 @@ Decoded = tuple[dict[str, Any], Event]  # the dispatch and its event
 
 
 class Receiver:
-    def __init__(
-        self, me: Me, sink: EventSink, invites: InviteTracker, state: StateCache, db: AsyncEngine, admin: AdminCheck
-    ) -> None:
+    def __init__(self, me: Me, invites: InviteTracker, state: StateCache, db: AsyncEngine, admin: AdminCheck) -> None:
         self.me = me
-        self.sink = sink
         self.invites = invites
         self.state = state
         self.db = db
         self.admin = admin
 
-    async def handle(self, batch: Sequence[Decoded]) -> list[Event]:
-        """Complete and commit a batch; returns the committed events."""
+    async def complete(self, batch: Sequence[Decoded]) -> list[Event]:
+        """The batch's events with what the decoder could not know filled in."""
         joins: dict[str, int] = {}
         for payload, event in batch:
             if event.kind is EventKind.MEMBER_JOINED:
@@ -72,8 +68,6 @@ class Receiver:
                 events.append(replace(event, button_data=data) if data is not None else event)
             else:
                 events.append(event)
-        if events:
-            await self.sink.submit(events)
         return events
 
     async def _joined(self, event: Event, guild: str, found: Attribution, payload: dict[str, Any]) -> Event:

@@ -31,7 +31,6 @@ from storage.adapter_state import StateCache
 
 log = logging.getLogger(__name__)
 PROGRESS_KEPT = 1000
-INVITE_URL = "https://discord.gg/{code}"
 Call = Callable[[enc.Request], Awaitable[Any]]
 
 
@@ -142,7 +141,7 @@ class Performer:
         [request] = enc.encode(action, self.guild_of, self.clock.now())
         made = await self.call(request)
         code = str(made["code"])
-        link = INVITE_URL.format(code=code)
+        link = enc.INVITE_URL.format(code=code)
         await self.state.put({f"link:{action.chat}:{action.for_user}": link, f"invite:{code}": action.for_user})
         guild = self.guild_of.get(enc.snowflake(action.chat))
         if guild is not None:

@@ -112,14 +112,14 @@ async def test_a_long_message_is_split_with_its_buttons_last_and_long_button_dat
     assert link == {"type": 2, "style": 5, "label": "Rules", "url": "https://example.com/rules"}
     seen: list = []
     receiver = adapter.receiver
-    handle = receiver.handle
+    complete = receiver.complete
 
     async def spy(batch):
-        events = await handle(batch)
+        events = await complete(batch)
         seen.extend(events)
         return events
 
-    receiver.handle = spy  # type: ignore[method-assign]
+    receiver.complete = spy  # type: ignore[method-assign]
     await dc.fake.interact(p.button(press["custom_id"], p.BOB, second["id"]))
     await eventually(lambda: _pressed(dc, app))
     assert [e.button_data for e in seen] == [data]

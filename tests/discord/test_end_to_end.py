@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from storage.models import LedgerEntry
@@ -144,3 +146,19 @@ async def test_commands_are_registered_once_and_not_again_when_unchanged(dc: Dis
     checkin = next(c for c in dc.fake.commands[p.GUILD] if c["name"] == "checkin")
     assert checkin["description"] == "check in for today"
     assert checkin["description_localizations"]["zh-CN"] and checkin["description_localizations"]["ru"]
+
+
+async def test_the_deadline_holds_while_the_engine_is_slow(dc: Discord) -> None:
+    app = await dc.start()
+    handle = app.engine.handle
+
+    async def slow(events):  # a database taking 4 s: longer than Discord waits
+        await asyncio.sleep(4)
+        await handle(events)
+
+    app.engine.handle = slow  # type: ignore[method-assign]
+    d = p.slash("checkin", p.BOB)
+    ident = await dc.fake.interact(d)
+    await dc.fake.wait_for(lambda: d["token"] in dc.fake.originals, within=15)
+    assert dc.fake.answered[ident] - dc.fake.dispatched[ident] < 0.5
+    assert dc.fake.sent("PATCH", "@original")[0].at - dc.fake.dispatched[ident] > 4
