@@ -9,8 +9,8 @@ member's role (an API call) cannot dead-lock the socket it is read from. A faili
 keeps the events queued and retries: OneBot never delivers an event twice, so dropping one
 would lose it for good.
 
-Which account sends for a chat: the one that last brought an event from it, else the first
-connected account of that key prefix.
+Which account sends for a chat: the one that last brought an event from it (and none while
+that one is away), else the first connected account of that key prefix.
 """
 
 from __future__ import annotations
@@ -96,10 +96,11 @@ class Hub:
         return self.learned.get(self_id) or self.settings.platform_of(self_id)
 
     def route(self, target: str) -> Connection | None:
-        """The connection that sends to a chat or member key."""
+        """The connection that sends to a chat or member key: its account's, while that one is
+        away none (another account may not be in that group); unknown ones by key prefix."""
         home = self.homes.get(target)
-        if home is not None and (conn := self.caller(home)) is not None:
-            return conn
+        if home is not None:
+            return self.caller(home)
         platform = split_key(target)[0]
         for self_id in self.connections:
             if self.platform_of(self_id) == platform and (conn := self.caller(self_id)) is not None:
