@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.base import EventSink, Feature, SendResult
 from adapters.qq.api import QQApi
 from adapters.qq.decode import PLATFORM
-from adapters.qq.errors import Scrubber
+from adapters.qq.errors import QQApiError, Scrubber
 from adapters.qq.gateway import Gateway
 from adapters.qq.receive import Receiver
 from adapters.qq.send import Performer
@@ -84,6 +84,7 @@ class QQAdapter:
         self._connect()
         assert self.performer is not None and self.token is not None and self.api is not None
         s = self.settings
+        await self._check_credentials()
         self.receiver = Receiver(s.app_id, sink, self.store, self.clock, self.performer.acknowledge, self.scrub)
         self._refresher = asyncio.create_task(self.token.keep_fresh(), name="qq-token-refresh")
         if s.transport == "webhook":
@@ -98,6 +99,23 @@ class QQAdapter:
                 await self.stop()
                 raise
         log.info("QQ bot %s is receiving by %s", s.app_id, s.transport)
+
+    async def _check_credentials(self) -> None:
+        """Fetch the first token: a refused app_id/secret stops the start with a clear error;
+        an unreachable platform only warns (sends retry, the token is fetched on demand)."""
+        assert self.token is not None
+        try:
+            await self.token.get()
+        except QQApiError as err:
+            if err.status == 401:
+                await self.stop()
+                raise RuntimeError(
+                    f"QQ refused app_id {self.settings.app_id} with this secret ({self.scrub(err.message)}); "
+                    "check [platforms.qq].app_id and secret"
+                ) from None
+            log.warning("cannot fetch a QQ access token yet: %s", self.scrub(err))
+        except Exception as err:
+            log.warning("cannot reach the QQ token endpoint yet: %s", self.scrub(err))
 
     async def stop(self) -> None:
         if self.webhook is not None:

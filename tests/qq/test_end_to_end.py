@@ -164,3 +164,15 @@ async def test_stats_shows_the_groups_proactive_permission(qq: QQ) -> None:
     await qq.fake.call_webhook(qq.callback_url(app), again)
     await qq.fake.wait_for(lambda: qq.fake.passive(again["d"]["id"]))
     assert "Scheduled posts (proactive messages): allowed" in qq.fake.passive(again["d"]["id"])[0]["content"]
+
+
+async def test_a_refused_secret_stops_the_start_with_a_clear_error(qq: QQ) -> None:
+    from bot.app import App
+    from bot.config import parse
+
+    text = qq.config_text().replace('secret = "DG5g3B4j9X2KOErG"', 'secret = "WrongSecret123"')
+    app = App(parse(text, "qq-test.toml"), clock=qq.clock)
+    with pytest.raises(RuntimeError, match=r"QQ refused app_id 102000000 .*check \[platforms.qq\]") as err:
+        await app.start()
+    assert "WrongSecret123" not in str(err.value)
+    await app.stop()
