@@ -24,11 +24,11 @@ async def test_a_callback_stored_before_a_stop_is_handled_after_the_restart(fake
     second = await rig_factory(background=True, clock=first.clock)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
-    while len(await second.events(EventKind.MEMBER_JOINED)) != 1:
+    while await second.adapter.store.pending_callbacks():
         assert loop.time() < deadline, "the stored callback was not handled after the restart"
         await asyncio.sleep(0.02)
-    assert (await second.events(EventKind.MEMBER_JOINED))[0].startswith(f"join:{GROUP}:wmB:")
-    assert await second.adapter.store.pending_callbacks() == []
+    [join] = await second.events(EventKind.MEMBER_JOINED)  # by the callback or the start's sync: once
+    assert join.startswith(f"join:{GROUP}:wmB:")
 
 
 async def test_frequency_limits_are_temporary_with_a_wait(fake, rig_factory) -> None:
