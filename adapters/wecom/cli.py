@@ -70,6 +70,9 @@ async def create(config: Any, db: AsyncEngine, client: WeComClient, args: argpar
     if campaign is None:
         print(f"hearth wecom: no campaign {args.campaign!r} in {config.source}", file=sys.stderr)
         return 2
+    if campaign.ends is not None and campaign.ends <= _now():
+        print(f"hearth wecom: campaign {args.campaign!r} has ended; no join way made", file=sys.stderr)
+        return 2
     referrer = check_referrer(args.referrer)
     groups = args.group or [g for g in campaign.groups or [] if g.startswith("wecom:")]
     chats = [g.removeprefix("wecom:") for g in groups]

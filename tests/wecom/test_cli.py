@@ -67,18 +67,21 @@ async def test_join_ways_end_to_end(fake, tmp_path: Path, capsys) -> None:
     assert f"QR code: {way['qr_code']}" in out and png.read_bytes() == PNG
 
     code, out, _ = await hearth(
-        capsys, "wecom", "join-way", "create", "-c", c, "--campaign", "spring", "--referrer", "poster-shop1"
+        capsys, "wecom", "join-way", "create", "-c", c, "--campaign", "bring", "--referrer", "poster-shop1"
     )
     assert code == 0 and len(fake.join_ways) == 2
+    poster = next(w for w in fake.join_ways.values() if w["state"] != way["state"])
     code, out, _ = await hearth(capsys, "wecom", "join-way", "list", "-c", c)
-    assert "referrer wecom:wmAlice" in out and "referrer poster-shop1" in out and "ends 2026-02-28" in out
+    assert "referrer wecom:wmAlice" in out and "referrer poster-shop1" in out
 
-    code, out, _ = await hearth(capsys, "wecom", "join-way", "prune", "-c", c)  # spring has ended
-    assert "1 join way(s) of ended campaigns deleted" in out
-    assert [w["state"] for w in fake.join_ways.values()] == [way["state"]]
+    code, out, _ = await hearth(capsys, "wecom", "join-way", "delete", "-c", c, poster["state"])
+    assert code == 0 and [w["state"] for w in fake.join_ways.values()] == [way["state"]]
 
-    code, out, _ = await hearth(capsys, "wecom", "join-way", "delete", "-c", c, way["state"])
-    assert code == 0 and fake.join_ways == {}
+    code, out, _ = await hearth(capsys, "wecom", "join-way", "prune", "-c", c)  # bring is still running
+    assert "0 join way(s) of ended campaigns deleted" in out and len(fake.join_ways) == 1
+    config.write_text(config.read_text().replace("[campaigns.bring]", "[campaigns.bring]\nenabled = false"))
+    code, out, _ = await hearth(capsys, "wecom", "join-way", "prune", "-c", c)  # switched off: its codes go
+    assert "1 join way(s) of ended campaigns deleted" in out and fake.join_ways == {}
     code, out, _ = await hearth(capsys, "wecom", "join-way", "list", "-c", c)
     assert out.strip() == "no join ways"
 
@@ -89,6 +92,9 @@ async def test_refusals_are_clear(fake, tmp_path: Path, capsys) -> None:
     c = str(config)
     code, _, err = await hearth(capsys, "wecom", "join-way", "create", "-c", c, "--campaign", "nope", "--referrer", "x")
     assert code == 2 and "no campaign 'nope'" in err
+    create = ("wecom", "join-way", "create", "-c", c, "--referrer", "x", "--campaign")
+    code, _, err = await hearth(capsys, *create, "spring")
+    assert code == 2 and "has ended" in err
     code, _, err = await hearth(
         capsys, "wecom", "join-way", "create", "-c", c, "--campaign", "bring", "--referrer", "a b"
     )

@@ -115,3 +115,17 @@ async def test_first_look_emits_only_joins_through_hearths_join_ways(fake, rig_f
         t = Membership.__table__.c
         rows = dict((await conn.execute(select(t.member_key, t.invited_by))).all())
     assert rows == {"wecom:zhangsan": None, "wecom:wmOld": None, "wecom:wmFriend": "wecom:wmOld"}
+
+
+async def test_the_daily_sync_deletes_join_ways_of_ended_campaigns(fake, rig_factory) -> None:
+    fake.add_group("wrEnd", OWNER)
+    rig = await rig_factory()
+    now = rig.clock.now()
+    ending = await rig.adapter.ways.create("spring", "wecom:wmA", ["wrEnd"], now, now + timedelta(days=1))
+    lasting = await rig.adapter.ways.create("always", "wecom:wmA", ["wrEnd"], now, None)
+    await rig.adapter.sync_now()
+    assert set(fake.join_ways) == {ending.config_id, lasting.config_id}
+    rig.clock.advance(timedelta(days=1, minutes=1))
+    await rig.adapter.sync_now()
+    assert set(fake.join_ways) == {lasting.config_id}
+    assert [w.campaign for w in await rig.adapter.ways.all()] == ["always"]
