@@ -20,6 +20,7 @@ from typing import Any
 
 import discord
 from discord.http import Route
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import EventSink, Feature, SendResult
@@ -39,6 +40,7 @@ from bot.command_menu import MenuCommand
 from bot.logs import SecretFilter
 from bot.ratelimit import RateLimits
 from storage.adapter_state import StateCache
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 HANDLED = ("MESSAGE_CREATE", "INTERACTION_CREATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "MESSAGE_REACTION_ADD")
@@ -135,7 +137,8 @@ class DiscordAdapter:
         home = {g.id: g.home for g in s.guilds}
         self.me = Me(str(client.user.id), self.guild_of, home, self.menu)
         answer_after = s.interaction_answer_after.total_seconds()
-        self.interactions = Interactions(self.call, str(client.application_id), answer_after, self.scrub)
+        app = str(client.application_id)
+        self.interactions = Interactions(self.call, app, answer_after, self.scrub, self._owed)
         self.performer = Performer(
             self.call, self.state, self.interactions, self.invites, self.guild_of, self.clock, self.scrub
         )
@@ -349,6 +352,15 @@ class DiscordAdapter:
             if role is not None:
                 bits |= role.permissions.value
         return bool(bits & (ADMINISTRATOR | MANAGE_GUILD))
+
+    async def _owed(self, interaction: str) -> bool:
+        """Whether the outbox still holds an action the interaction's command caused."""
+        assert self.me is not None
+        t = OutboxMessage.__table__.c
+        ref = f"{PLATFORM}:{self.me.id}:{INTERACTION}{interaction}"
+        q = select(t.id).where(t.status == "pending", t.platform == PLATFORM, t.event_ref == ref).limit(1)
+        async with self.db.connect() as conn:
+            return (await conn.execute(q)).first() is not None
 
     def _elsewhere(self, d: dict[str, Any]) -> str:
         """The private answer to a command used where Hearth does not work."""

@@ -8,9 +8,10 @@ outbox like any message: the first part fills in the deferred reply, later parts
 Discord accepts these for 15 minutes, using the interaction's token, which is kept in
 memory only.
 
-A command no campaign answered within ``answer_after`` of its commit has its "thinking…"
-removed. A command in a channel Hearth does not work in is answered at once, privately,
-with the channels where it does.
+A command that left nothing in the outbox ``answer_after`` after its commit (no campaign
+answered it, or its answer failed for good) has its "thinking…" removed; while its answer
+still waits in the outbox (a backlog), it is left alone. A command in a channel Hearth does
+not work in is answered at once, privately, with the channels where it does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ TOKEN_LIFETIME = 15 * 60.0  # seconds Discord accepts follow-ups
 ACK_WAIT = 10.0  # longest a reply waits for its interaction's acknowledgement
 DEFERRED_REPLY, DEFERRED_UPDATE, REPLY = 5, 6, 4
 Call = Callable[[enc.Request], Awaitable[Any]]
+Owed = Callable[[str], Awaitable[bool]]  # interaction id -> does the outbox still hold its answer?
 
 
 class Expired(Exception):
@@ -51,8 +53,9 @@ class Pending:
 
 
 class Interactions:
-    def __init__(self, call: Call, application_id: str, answer_after: float, scrub: Scrub) -> None:
+    def __init__(self, call: Call, application_id: str, answer_after: float, scrub: Scrub, owed: Owed) -> None:
         self.call = call
+        self.owed = owed
         self.application_id = application_id
         self.answer_after = answer_after
         self.scrub = scrub
@@ -107,6 +110,16 @@ class Interactions:
     async def _unanswered(self, ident: str) -> None:
         pending = self.pending.get(ident)
         if pending is None or pending.original or not await self._acked(pending):
+            return
+        try:
+            owed = await self.owed(ident)
+        except Exception as err:
+            log.info("could not look for the answer to %s: %s", ident, type(err).__name__)
+            owed = True
+        if owed:  # the answer is on its way: look again later (the token lasts 15 minutes)
+            self._later(self.answer_after, lambda: self._spawn(self._unanswered(ident)))
+            return
+        if pending.original:
             return
         pending.original = True
         try:

@@ -78,6 +78,7 @@ class FakeDiscord:
     dms: dict[str, str] = field(default_factory=dict)  # DM channel -> user
     tokens: set[str] = field(default_factory=set)  # interaction tokens handed out
     sockets: list[Socket] = field(default_factory=list)
+    port: int = 0
     _seq: Any = field(default_factory=lambda: itertools.count(1))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -86,10 +87,12 @@ class FakeDiscord:
     async def __aenter__(self) -> FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_post("/_fake/interact", self._control_interact)  # for bench/discord.py
+        app.router.add_get("/_fake/stats", self._control_stats)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -184,6 +187,28 @@ class FakeDiscord:
             if time.monotonic() > deadline:
                 raise TimeoutError("the fake Discord did not see it")
             await asyncio.sleep(0.01)
+
+    async def _control_interact(self, request: web.Request) -> web.Response:
+        """Dispatch many ``INTERACTION_CREATE`` bodies at once (a benchmark in another process)."""
+        for d in await request.json():
+            await self.interact(d)
+        return reply({"ok": True})
+
+    async def _control_stats(self, request: web.Request) -> web.Response:
+        acks = sorted(self.answered[i] - t for i, t in self.dispatched.items() if i in self.answered)
+        edits = [c.at for c in self.calls if c.path.startswith("/webhooks/") and c.method in ("PATCH", "POST")]
+        first = min(self.dispatched.values(), default=0.0)
+        return reply(
+            {
+                "sessions": len(self.sockets),
+                "dispatched": len(self.dispatched),
+                "acknowledged": len(acks),
+                "answered": len(self.originals.keys() | self.followups.keys()),
+                "ack_p50": acks[len(acks) // 2] if acks else None,
+                "ack_max": acks[-1] if acks else None,
+                "seconds": (max(edits) - first) if edits else None,
+            }
+        )
 
     # --- REST --------------------------------------------------------------------------------------
 

@@ -162,3 +162,38 @@ async def test_the_deadline_holds_while_the_engine_is_slow(dc: Discord) -> None:
     await dc.fake.wait_for(lambda: d["token"] in dc.fake.originals, within=15)
     assert dc.fake.answered[ident] - dc.fake.dispatched[ident] < 0.5
     assert dc.fake.sent("PATCH", "@original")[0].at - dc.fake.dispatched[ident] > 4
+
+
+async def test_a_batch_whose_commit_fails_is_tried_again_not_lost(dc: Discord) -> None:
+    app = await dc.start()
+    adapter = dc.adapter(app)
+    submit, failures = adapter.sink.submit, []
+
+    async def flaky(events):
+        if not failures:
+            failures.append(events)
+            raise OSError("database is locked")
+        await submit(events)
+
+    adapter.sink.submit = flaky  # type: ignore[method-assign, union-attr]
+    d = p.slash("checkin", p.BOB)
+    await dc.fake.interact(d)
+    await dc.fake.wait_for(lambda: d["token"] in dc.fake.originals, within=15)
+    assert len(failures) == 1 and "Bob checked in" in dc.fake.originals[d["token"]]["content"]
+
+
+async def test_an_answer_still_in_the_outbox_keeps_its_thinking(dc: Discord) -> None:
+    app = await dc.start()  # interaction_answer_after is 1 s here
+    adapter = dc.adapter(app)
+    perform = adapter.perform
+
+    async def backlog(action, key):  # the sender is 3 s behind
+        await asyncio.sleep(3)
+        return await perform(action, key)
+
+    adapter.perform = backlog  # type: ignore[method-assign]
+    d = p.slash("checkin", p.BOB)
+    await dc.fake.interact(d)
+    await dc.fake.wait_for(lambda: d["token"] in dc.fake.originals, within=15)
+    assert not dc.fake.sent("DELETE", "@original")
+    assert "Bob checked in" in dc.fake.originals[d["token"]]["content"]
