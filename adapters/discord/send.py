@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from adapters.base import PermanentError, SendResult
@@ -84,12 +85,15 @@ class Performer:
         return await self._parts(key, requests)
 
     async def _parts(self, key: str, requests: list[enc.Request]) -> SendResult:
-        """Send in order, skipping the parts an earlier try of ``key`` already sent."""
+        return await self._steps(key, [partial(self.call, r) for r in requests])
+
+    async def _steps(self, key: str, steps: list[Callable[[], Awaitable[Any]]]) -> SendResult:
+        """Run in order, skipping the steps an earlier try of ``key`` already finished."""
         done = self._progress.pop(key, 0)
         last: Any = None
-        for i, request in enumerate(requests[done:], start=done):
+        for i, step in enumerate(steps[done:], start=done):
             try:
-                last = await self.call(request)
+                last = await step()
             except BaseException:
                 if i:
                     self._progress[key] = i
@@ -109,23 +113,14 @@ class Performer:
         ident = (action.reply_to or "").removeprefix(INTERACTION)
         pending = self.interactions.known(ident)
         bodies = enc.bodies(action.content, action.buttons)
-        done = self._progress.pop(key, 0)
-        last: Any = None
         try:
-            for i, body in enumerate(bodies[done:], start=done):
-                try:
-                    last = await self.interactions.reply(ident, body)
-                except BaseException:
-                    if i:
-                        self._progress[key] = i
-                    raise
+            return await self._steps(key, [partial(self.interactions.reply, ident, b) for b in bodies])
         except Expired:
             if pending is None or pending.private:  # unknown after a restart: it may have been private
                 raise PermanentError("the command's interaction expired; its answer is not posted publicly") from None
-            log.info("interaction %s cannot be answered any more; answering in the channel", ident)
-            channel = enc.snowflake(action.chat)
-            return await self._parts(key, [enc.post(channel, b) for b in bodies[done:]])
-        return SendResult(message_id=_id_of(last))
+        log.info("interaction %s cannot be answered any more; answering in the channel", ident)
+        channel = enc.snowflake(action.chat)
+        return await self._parts(key, [enc.post(channel, b) for b in bodies])  # the parts not yet answered
 
     async def _dm_channel(self, user: str) -> str:
         channel = self.dm_channels.get(user)
