@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from bot.config import Config
 
 SEASONS = ("month", "quarter", "year")
+TOP_USAGE = "/quiz top [NAME] [season]"
 
 
 class Prize(Strict):
@@ -157,7 +158,7 @@ class QuizCampaign(QuizFlow, Campaign):
         return [  # the member's spec last: a gate that reads one spec per command sees it
             CommandSpec("quiz", "quiz.cmd.start", "/quiz start NAME", admin=True, subcommands=("start",), shared=True),
             CommandSpec("quiz", "quiz.cmd.stop", "/quiz stop", admin=True, subcommands=("stop",), shared=True),
-            CommandSpec("quiz", "quiz.cmd.top", "/quiz top [season]", subcommands=("top",), shared=True),
+            CommandSpec("quiz", "quiz.cmd.top", "/quiz top [NAME] [season]", subcommands=("top",), shared=True),
         ]
 
     def schedules(self) -> list[ScheduleSpec]:
@@ -203,10 +204,14 @@ class QuizCampaign(QuizFlow, Campaign):
         peers = self.live_peers(ctx)
         leader = bool(peers) and peers[0] is self  # answers for all of them where one answer is due
         if sub == "top":
-            if leader and len(args) > 2:  # a season is one word: "2026-05", "2026-Q2", "spring"
-                ctx.reply(ctx.t("usage", usage="/quiz top [season]"))
+            rest = list(args[1:])
+            named = next((p for p in peers if rest and p.name.casefold() == rest[0].casefold()), None)
+            if named is not None:  # one quiz's leaderboard, else all the group's quizzes together
+                rest.pop(0)
+            if leader and len(rest) > 1:  # a season is one word: "2026-05", "2026-Q2", "spring"
+                ctx.reply(ctx.t("usage", usage=TOP_USAGE))
             elif leader:
-                await self.show_top(ctx, [p.name for p in peers], args[1] if len(args) > 1 else None)
+                await self.show_top(ctx, [p.name for p in peers] if named is None else [named.name], rest, named)
         elif sub in ("start", "stop") and not ctx.is_admin:
             if leader:
                 ctx.reply(ctx.t("admin.only"))
@@ -227,17 +232,21 @@ class QuizCampaign(QuizFlow, Campaign):
             elif leader and (run is None or run.campaign not in {p.name for p in peers}):
                 ctx.reply(ctx.t("quiz.none_running"))
         elif leader:
-            usage = "/quiz top [season]" + (" · /quiz start NAME · /quiz stop" if ctx.is_admin else "")
+            usage = TOP_USAGE + (" · /quiz start NAME · /quiz stop" if ctx.is_admin else "")
             ctx.reply(ctx.t("usage", usage=usage))
 
-    async def show_top(self, ctx: Context, campaigns: list[str], season: str | None) -> None:
+    async def show_top(self, ctx: Context, campaigns: list[str], season: list[str], quiz: QuizCampaign | None) -> None:
+        """The season's standings: of one quiz, or of all the group's quizzes together."""
         assert ctx.chat_key is not None
-        label = (season or season_of(self.config.season, ctx.local_day()))[:40]
-        rows = await quiz_repo.season_scores(ctx.conn, ctx.chat_key, campaigns, label, self.config.leaderboard_size)
+        c = (quiz or self).config
+        label = (season[0] if season else season_of(c.season, ctx.local_day()))[:40]
+        rows = await quiz_repo.season_scores(ctx.conn, ctx.chat_key, campaigns, label, c.leaderboard_size)
+        one = "_one" if quiz is not None else ""
+        name = quiz.name if quiz is not None else ""
         if not rows:
-            ctx.reply(ctx.t("quiz.top.empty", season=label))
+            ctx.reply(ctx.t(f"quiz.top.empty{one}", season=label, quiz=name))
             return
-        lines = [ctx.t("quiz.top.header", season=label)]
+        lines = [ctx.t(f"quiz.top.header{one}", season=label, quiz=name)]
         lines += [ctx.t("quiz.rank", rank=i, name=r.name, points=r.points) for i, r in enumerate(rows, 1)]
         ctx.reply("\n".join(lines))
 

@@ -186,7 +186,7 @@ MEMBER_HELP = [
     "/leaderboard — the group's leaderboard",
     "/me — your points and streak",
     "/price",  # a keyword rule's command (no description given)
-    "/quiz top [season] — the quiz leaderboard of the season",
+    "/quiz top [NAME] [season] — the season's quiz leaderboard: all quizzes, or the one named",
     "/top — the group's leaderboard",
 ]
 ADMIN_HELP = [

@@ -58,12 +58,13 @@ async def chat():
 @pytest.mark.parametrize(
     ("who", "command", "hint"),
     [
-        ("bob", "/quiz", "Usage: /quiz top [season]"),
-        ("bob", "/quiz play", "Usage: /quiz top [season]"),
-        ("bob", "/quiz top 2026 03 extra", "Usage: /quiz top [season]"),
+        ("bob", "/quiz", "Usage: /quiz top [NAME] [season]"),
+        ("bob", "/quiz play", "Usage: /quiz top [NAME] [season]"),
+        ("bob", "/quiz top 2026 03", "Usage: /quiz top [NAME] [season]"),
+        ("bob", "/quiz top trivia 2026 03", "Usage: /quiz top [NAME] [season]"),
         ("bob", "/onboarding", "Usage: /onboarding on|off"),
         ("bob", "/onboarding maybe", "Usage: /onboarding on|off"),
-        ("boss", "/quiz", "Usage: /quiz top [season] · /quiz start NAME · /quiz stop"),
+        ("boss", "/quiz", "Usage: /quiz top [NAME] [season] · /quiz start NAME · /quiz stop"),
         ("boss", "/redeem", "Usage: /redeem CODE"),
         ("boss", "/redeem TWO CODES", "Usage: /redeem CODE"),
     ],

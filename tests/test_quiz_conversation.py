@@ -313,12 +313,33 @@ async def test_admins_start_and_stop_quizzes_members_cannot() -> None:
         assert await conv.say("bob", "8") == []  # stopped: answers no longer count
         assert await conv.say("admin", "/quiz stop") == ["No quiz is running here."]
         assert await conv.say("bob", "/quiz top") == ["No quiz points in season 2026-03 yet."]
-        assert await conv.say("bob", "/quiz") == ["Usage: /quiz top [season]"]
+        assert await conv.say("bob", "/quiz") == ["Usage: /quiz top [NAME] [season]"]
         [help_text] = await conv.say("admin", "/help")
-        assert "/quiz top [season]" in help_text and "/quiz start NAME" in help_text and "/quiz stop" in help_text
+        assert (
+            "/quiz top [NAME] [season]" in help_text and "/quiz start NAME" in help_text and "/quiz stop" in help_text
+        )
         [help_text] = await conv.say("bob", "/help")
-        assert "/quiz top [season]" in help_text and "/quiz start" not in help_text
+        assert "/quiz top [NAME] [season]" in help_text and "/quiz start" not in help_text
         assert await conv.points("bob") == 0
+    finally:
+        await conv.close()
+
+
+async def test_leaderboards_per_quiz_and_per_season() -> None:
+    toml = quiz(PARIS, name="history", schedule="0 20 * * *") + quiz(SPIDER, name="science", schedule="30 20 * * *")
+    conv = await opened(toml)
+    try:
+        await conv.advance(timedelta(minutes=1))
+        await conv.say("alice", "Paris", at=at(5))
+        await conv.advance(timedelta(minutes=30))  # 20:30:05: the science quiz asks
+        await conv.say("bob", "eight", at=at(30 * 60 + 5))
+        await conv.say("alice", "8", at=at(30 * 60 + 6))  # too late: bob won it
+        await conv.advance(timedelta(minutes=5))
+        assert await conv.say("carol", "/quiz top") == ["🏆 Quiz season 2026-03\n1. alice — 10\n2. bob — 10"]
+        assert await conv.say("carol", "/quiz top science") == ["🏆 science, season 2026-03\n1. bob — 10"]
+        assert await conv.say("carol", "/quiz top History 2026-03") == ["🏆 history, season 2026-03\n1. alice — 10"]
+        assert await conv.say("carol", "/quiz top science 2025-12") == ["No points in science in season 2025-12 yet."]
+        assert await conv.say("carol", "/quiz top science 2026 03") == ["Usage: /quiz top [NAME] [season]"]
     finally:
         await conv.close()
 
