@@ -11,9 +11,11 @@ types). It also checks that every coupon pool a campaign names is defined.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from bot.config import Config
+from bot.config_types import format_duration
 from bot.events import split_key
 
 Finding = tuple[tuple[str | int, ...], str]
@@ -83,6 +85,12 @@ def warnings(config: Config) -> list[str]:
     ]
 
 
+def _span(value: timedelta) -> str:
+    """A validity as owners write it: ``30d`` rather than ``4w2d``."""
+    seconds = int(value.total_seconds())
+    return f"{seconds // 86400}d" if seconds and seconds % 86400 == 0 else format_duration(value)
+
+
 def report_lines(config: Config) -> list[str]:
     """``hearth check``'s lines for coupon pools and acknowledged policy warnings."""
     out: list[str] = []
@@ -91,7 +99,7 @@ def report_lines(config: Config) -> list[str]:
         out.append("coupon pools:")
         for name, pool in pools.items():
             source = f"{pool.generate} generated codes" if pool.generate else "codes from `hearth coupons import`"
-            expiry = f", valid for {pool.valid_for}" if pool.valid_for else ""
+            expiry = f", valid for {_span(pool.valid_for)}" if pool.valid_for else ""
             out.append(f"  {name}: {source}{expiry}, admins told below {pool.low_threshold} left")
     out += [f"warning: {line}" for line in warnings(config)]
     return out

@@ -47,6 +47,11 @@ def test_acknowledged_policy_runs_with_a_warning_in_the_report() -> None:
     assert "friend10: 10 generated codes" in text
 
 
+def test_the_report_shows_a_pools_validity_as_written() -> None:
+    text = CAMPAIGN.format(groups='"sandbox:g1"', extra="").replace("generate = 10", 'generate = 10\nvalid_for = "30d"')
+    assert "  friend10: 10 generated codes, valid for 30d, admins told below" in report(parse(text, "shop.toml"))
+
+
 def test_the_lint_names_file_line_and_key_through_the_config_loader() -> None:
     text = CAMPAIGN.format(groups='"discord:123"', extra="")
     with pytest.raises(ConfigError) as err:
