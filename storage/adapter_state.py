@@ -44,6 +44,10 @@ class StateCache:
         for row in rows:
             self._remember(row["key"], row["value"])
 
+    def forget(self) -> None:
+        """Drop the cache (after the rows changed behind its back)."""
+        self._cache.clear()
+
     def _remember(self, key: str, value: str) -> None:
         self._cache[key] = value
         self._cache.move_to_end(key)

@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.adapter_state import StateCache
 from storage.models import AdapterState, Chat
 from storage.rekey import rekey_chat
 from storage.sql import upsert
@@ -21,7 +21,6 @@ from storage.sql import upsert
 state_t = AdapterState.__table__
 chats_t = Chat.__table__
 PREFIX = "telegram:"
-CACHE_SIZE = 10_000
 
 
 class TelegramStore:
@@ -29,7 +28,7 @@ class TelegramStore:
         self.db = db
         self.inactive: set[str] = set()
         self.migrated: dict[str, str] = {}
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._state = StateCache(db, "")  # keys carry the telegram: prefix themselves
 
     async def load(self) -> None:
         """Read the chats the bot is out of and the known migrations."""
@@ -70,7 +69,7 @@ class TelegramStore:
             await upsert(conn, state_t, [dict(key=f"{PREFIX}migrated:{old}", value=new)], ["key"], {"value": new})
         self.migrated[old] = new
         self.inactive.discard(old)
-        self._cache.clear()
+        self._state.forget()
         return moved
 
     async def _move_state(self, conn: AsyncConnection, old: str, new: str) -> None:
@@ -85,27 +84,10 @@ class TelegramStore:
     # --- small key/value facts ------------------------------------------------------------------
 
     async def _get(self, key: str) -> str | None:
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        async with self.db.connect() as conn:
-            value = (await conn.execute(select(state_t.c.value).where(state_t.c.key == key))).scalar_one_or_none()
-        if value is not None:
-            self._remember(key, value)
-        return value
+        return await self._state.get(key)
 
     async def _put(self, items: dict[str, str]) -> None:
-        rows = [dict(key=k, value=v) for k, v in items.items()]
-        async with self.db.begin() as conn:
-            await upsert(conn, state_t, rows, keys=["key"], update={"value": lambda ex: ex.value})
-        for k, v in items.items():
-            self._remember(k, v)
-
-    def _remember(self, key: str, value: str) -> None:
-        self._cache[key] = value
-        self._cache.move_to_end(key)
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        await self._state.put(items)
 
     async def remember_poll(self, poll_id: str, chat: str) -> None:
         await self._put({f"{PREFIX}poll:{poll_id}": chat})
