@@ -8,17 +8,16 @@ sharded client asks the fake's ``GET /gateway/bot`` where the gateway is.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import discord.http
 import pytest
-from sqlalchemy import func, select
 
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import App
 from bot.config import parse
-from storage.models import OutboxMessage, ProcessedEvent
+from tests import apps
 from tests.discord import payloads as p
 from tests.discord.fake_discord import FakeDiscord
 
@@ -82,25 +81,13 @@ points = 10
             await app.stop()
 
     async def outbox(self, app: App, status: str) -> int:
-        t = OutboxMessage.__table__.c
-        async with app.db.connect() as conn:
-            return int((await conn.execute(select(func.count()).where(t.status == status))).scalar_one())
+        return await apps.outbox(app, status)
 
     async def processed(self, app: App, kind: str | None = None) -> int:
-        t = ProcessedEvent.__table__.c
-        q = select(func.count()).select_from(ProcessedEvent.__table__)
-        if kind is not None:
-            q = q.where(t.kind == kind)
-        async with app.db.connect() as conn:
-            return int((await conn.execute(q)).scalar_one())
+        return await apps.processed(app, kind)
 
 
-async def eventually(predicate: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
+eventually = apps.eventually
 
 
 @pytest.fixture

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.app import App
 from bot.config import parse
-from storage.models import OutboxMessage, ProcessedEvent
+from tests import apps
 from tests.telegram.fake_api import BotState, FakeBotAPI
 
 TOKEN = "7000000001:AAHfakeTokenForTests_only-123456789"
@@ -65,26 +63,13 @@ points = 10
             await app.stop()
 
     async def outbox(self, app: App, status: str) -> int:
-        t = OutboxMessage.__table__.c
-        async with app.db.connect() as conn:
-            return int((await conn.execute(select(func.count()).where(t.status == status))).scalar_one())
+        return await apps.outbox(app, status)
 
     async def processed(self, app: App, kind: str | None = None) -> int:
-        t = ProcessedEvent.__table__.c
-        q = select(func.count()).select_from(ProcessedEvent.__table__)
-        if kind is not None:
-            q = q.where(t.kind == kind)
-        async with app.db.connect() as conn:
-            return int((await conn.execute(q)).scalar_one())
+        return await apps.processed(app, kind)
 
 
-async def eventually(predicate: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    """Wait for state that no request announces (rows the sender marks after a send)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
+eventually = apps.eventually  # state that no request announces (rows the sender marks after a send)
 
 
 @pytest.fixture
