@@ -174,7 +174,7 @@ class DiscordSettings(Strict):
                 "and set intents.message_content = true to use them"
             )
         notes.append(
-            "needs in each guild: View Channels, Send Messages, Read Message History; Manage Guild "
+            "needs in each guild: View Channels, Send Messages, Read Message History; Manage Server "
             "(invite attribution), Create Invite, Manage Messages, Moderate Members, Kick Members"
         )
         return notes
