@@ -160,7 +160,7 @@ async def test_the_deadline_holds_while_the_engine_is_slow(dc: Discord) -> None:
     d = p.slash("checkin", p.BOB)
     ident = await dc.fake.interact(d)
     await dc.fake.wait_for(lambda: d["token"] in dc.fake.originals, within=15)
-    assert dc.fake.answered[ident] - dc.fake.dispatched[ident] < 0.5
+    assert dc.fake.answered[ident] - dc.fake.dispatched[ident] < DEADLINE  # not held up by the engine
     assert dc.fake.sent("PATCH", "@original")[0].at - dc.fake.dispatched[ident] > 4
 
 
