@@ -123,6 +123,7 @@ class Invite:
     via: str = "link"  # link, invited_by, request, vanity, qr, ...
     confidence: Confidence = "exact"
     rejoin: bool = False  # the platform says the member was in the group before (Discord's DID_REJOIN)
+    campaign: str | None = None  # the campaign the invite was made for (a WeCom join way names one)
 
 
 # --- the envelope -----------------------------------------------------------------------------

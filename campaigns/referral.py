@@ -164,6 +164,8 @@ class ReferralCampaign(Campaign):
         invite, chat, invitee = ctx.event.invite, ctx.chat_key, ctx.member_key
         if invite is None or chat is None or invitee is None or (invite.code is None and invite.creator is None):
             return  # an ordinary join: nobody to credit
+        if invite.campaign is not None and invite.campaign != self.name:
+            return  # made for another campaign, which credits it
         c = self.config
         inviter = invite.creator
         existing = await referrals.get(ctx.conn, self.name, invitee)

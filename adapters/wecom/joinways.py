@@ -72,7 +72,7 @@ def invite_for(way: JoinWay | None, member: Member) -> Invite:
     if way is None:
         return Invite(via=SCENES.get(member.join_scene, "unknown"), confidence="unknown")
     referrer = way.referrer if ":" in way.referrer else None
-    return Invite(code=way.state, creator=referrer, name=way.campaign, via="qr", confidence="exact")
+    return Invite(code=way.state, creator=referrer, name=way.campaign, via="qr", campaign=way.campaign)
 
 
 def _row(r: Any, joins: int = 0) -> JoinWay:

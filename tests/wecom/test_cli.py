@@ -41,7 +41,8 @@ async def hearth(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-async def test_join_ways_end_to_end(fake, tmp_path: Path, capsys) -> None:
+async def test_join_ways_end_to_end(fake, tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a create without --out saves its PNG in the current directory
     fake.add_group(GROUP, OWNER, "Tea house")
     config = tmp_path / "hearth.toml"
     config.write_text(config_text(fake, tmp_path / "hearth.db", CAMPAIGNS), encoding="utf-8")
@@ -71,6 +72,8 @@ async def test_join_ways_end_to_end(fake, tmp_path: Path, capsys) -> None:
     )
     assert code == 0 and len(fake.join_ways) == 2
     poster = next(w for w in fake.join_ways.values() if w["state"] != way["state"])
+    saved = tmp_path / f"joinway-bring-{poster['state']}.png"
+    assert f"saved: {saved.name}" in out and saved.read_bytes() == PNG
     code, out, _ = await hearth(capsys, "wecom", "join-way", "list", "-c", c)
     assert "referrer wecom:wmAlice" in out and "referrer poster-shop1" in out
 
