@@ -107,11 +107,7 @@ async def mark_merged(conn: AsyncConnection, ids: list[int]) -> None:
 async def heads(conn: AsyncConnection, platforms: list[str]) -> list[int]:
     """The oldest pending row of every target (what a sender would have had in flight)."""
     c = outbox_t.c
-    q = (
-        select(func.min(c.id))
-        .where(c.status == "pending", c.platform.in_(platforms))
-        .group_by(c.platform, c.target)
-    )
+    q = select(func.min(c.id)).where(c.status == "pending", c.platform.in_(platforms)).group_by(c.platform, c.target)
     return [r[0] for r in await conn.execute(q)]
 
 
