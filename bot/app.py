@@ -46,6 +46,8 @@ class App:
         for adapter in self.adapters.values():
             if hasattr(adapter, "set_commands"):  # platforms with native command menus (Discord)
                 adapter.set_commands(menu)
+            if hasattr(adapter, "set_config"):  # reads campaign tables as its CLI does (WeCom's join ways, welcome)
+                adapter.set_config(config)
         groups = {g: t for a in self.adapters.values() for g, t in getattr(a, "groups", {}).items()}
         self.scheduler = Scheduler(config, self.db, self.clock, self.engine.campaigns, self.intake.submit, groups)
         self._tasks: list[asyncio.Task] = []

@@ -11,6 +11,7 @@ tables are part of the one metadata the migrations and the engine use.
   and referrer.
 * ``wecom_broadcasts``: staff-confirmed group broadcasts (``add_msg_template`` tasks).
 * ``wecom_group_days``: group size, joins and leaves per day.
+* ``wecom_staff_messages``: staff's commands to the app (``/joinway``), answered once.
 """
 
 from __future__ import annotations
@@ -101,3 +102,20 @@ class WeComGroupDay(Base):
     members: Mapped[int] = mapped_column(Integer, default=0)
     joins: Mapped[int] = mapped_column(Integer, default=0)
     leaves: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WeComStaffMessage(Base):
+    """A staff member's text to the app (``/joinway ...``), stored before WeCom gets ``success``;
+    ``status`` walks pending -> made (answer composed, join way made) -> answered -> done."""
+
+    __tablename__ = "wecom_staff_messages"
+    __table_args__ = (Index("ix_wecom_staff_messages_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    msg_id: Mapped[str] = mapped_column(String(64), unique=True)  # WeCom's MsgId: its retries are no-ops
+    userid: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    config_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the join way it made

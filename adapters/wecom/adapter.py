@@ -7,7 +7,13 @@ customer group is a broadcast task its owner confirms, so a ``SendMessage`` mark
 the reason. Background work: stored callbacks are turned into joins and leaves as soon as
 they arrive (and after a restart), rosters are synced at start and every ``sync_every``
 (join ways of ended campaigns are deleted then), broadcast results are polled every
-``poll_every``.
+``poll_every``. With ``agent_id`` set, staff's ``/joinway`` texts to the app are answered
+(:mod:`adapters.wecom.staff`).
+
+The adapter knows no campaign code. ``hearth run`` hands it the parsed configuration
+(:meth:`WeComAdapter.set_config`), whose campaign tables it reads exactly as ``hearth wecom``
+does: the join way checks (:func:`adapters.wecom.joinways.plan`) and, after the first roster
+sync, the welcome template (:func:`adapters.wecom.welcome.sync`, no API call when unchanged).
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import EventSink, Feature, PermanentError, SendResult, TemporaryError
+from adapters.wecom import welcome
 from adapters.wecom.api import WeComClient
 from adapters.wecom.broadcast import Broadcasts
 from adapters.wecom.crypto import Crypto
@@ -28,6 +36,7 @@ from adapters.wecom.joinways import JoinWays
 from adapters.wecom.roster import Roster
 from adapters.wecom.server import CallbackServer
 from adapters.wecom.settings import NO_CHAT, WeComSettings
+from adapters.wecom.staff import StaffCommands
 from adapters.wecom.store import WeComStore
 from bot import actions as act
 from bot.clock import Clock
@@ -60,13 +69,24 @@ class WeComAdapter:
         self.ways = JoinWays(db, self.client)
         self.roster = Roster(s.corp_id, self.client, self.store, self.ways, clock, s.staff)
         self.broadcasts = Broadcasts(db, self.client, self.store, s.staff, s.monthly_cap)
+        self.staff = StaffCommands(db, self.client, self.ways, clock, s.staff, s.agent_id or 0, self.scrub.scrub)
         self._wake = asyncio.Event()
-        self.server = CallbackServer(self.crypto, self.store, clock, s.host, s.port, s.path, self._wake.set)
+        on_text = self.staff.add if s.agent_id else None
+        self.server = CallbackServer(self.crypto, self.store, clock, s.host, s.port, s.path, self._wake.set, on_text)
         self._lock = asyncio.Lock()  # one roster change at a time
+        self._staff_lock = asyncio.Lock()  # one answer at a time
+        self._synced = asyncio.Event()  # the first roster sync is done
+        self.welcome_checked = asyncio.Event()  # the welcome template was synced at start (or failed)
+        self.config: Any = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def __repr__(self) -> str:
         return f"WeComAdapter(corp_id={self.settings.corp_id!r})"
+
+    def set_config(self, config: Any) -> None:
+        """The parsed configuration: its campaign tables for ``/joinway`` and the welcome template."""
+        self.config = config
+        self.staff.config = config
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -79,6 +99,7 @@ class WeComAdapter:
             asyncio.create_task(self._callbacks(), name="wecom-callbacks"),
             asyncio.create_task(self._every(s.sync_every.total_seconds(), self.sync_now), name="wecom-sync"),
             asyncio.create_task(self._every(s.poll_every.total_seconds(), self.poll_now), name="wecom-poll"),
+            asyncio.create_task(self._welcome_at_start(), name="wecom-welcome"),
         ]
         log.info("WeCom corp %s: customer groups of %d staff", s.corp_id, len(s.staff))
 
@@ -93,20 +114,49 @@ class WeComAdapter:
     # --- work -------------------------------------------------------------------------------------
 
     async def handle_callbacks(self) -> int:
+        """Roster changes, then staff's texts to the app; returns the events produced."""
         async with self._lock:
-            return await self.roster.drain()
+            produced = await self.roster.drain()
+        async with self._staff_lock:
+            await self.staff.drain()
+        return produced
 
     async def sync_now(self) -> None:
         """Reconcile every group now, then delete the join ways of ended campaigns."""
         async with self._lock:
             produced = await self.roster.sync()
+        self._synced.set()
         await self.store.forget_callbacks(self.clock.now() - CALLBACKS_KEPT)
+        await self.staff.forget(self.clock.now() - CALLBACKS_KEPT)
         gone = await self.ways.prune(self.clock.now())
         log.info(
             "WeCom roster sync: %d missed join(s)/leave(s); %d join way(s) of ended campaigns deleted",
             produced,
             len(gone),
         )
+
+    async def sync_welcome(self) -> list[welcome.Outcome]:
+        """The welcome template of each welcome campaign on WeCom groups, from its text (no API
+        call when the text is unchanged)."""
+        if self.config is None:
+            return []
+        done = await welcome.sync(self.db, self.client, self.config)
+        for o in done:
+            level = logging.DEBUG if o.action == "unchanged" else logging.INFO
+            log.log(level, "WeCom welcome template of %s %s (%s)", o.campaign, o.action, o.template_id)
+        return done
+
+    async def _welcome_at_start(self) -> None:
+        await self._synced.wait()  # group names are known: {group} can be filled in
+        while not self.welcome_checked.is_set():
+            try:
+                await self.sync_welcome()
+                self.welcome_checked.set()
+            except PermanentError as err:
+                log.error("WeCom welcome template not synced: %s", self.scrub.scrub(str(err))[:300])
+                self.welcome_checked.set()
+            except Exception as err:
+                await self._trouble("welcome template sync", err)
 
     async def poll_now(self) -> None:
         await self.broadcasts.poll(self.clock.now())

@@ -27,6 +27,7 @@ BUSY = {-1, 45009, 45033, 45011, 45035}  # system busy, frequency/concurrency li
 LIMIT_RETRY = 60.0
 TIMEOUT = aiohttp.ClientTimeout(total=20)
 EC = "/cgi-bin/externalcontact"
+File = tuple[str, bytes, str]  # file name, content, content type
 
 
 class WeComAPIError(PermanentError):
@@ -72,10 +73,17 @@ class WeComClient:
         if wait > 0:
             await asyncio.sleep(wait)
 
-    async def _request(self, method: str, path: str, params: dict[str, str], body: Any = None) -> dict[str, Any]:
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], body: Any = None, file: File | None = None
+    ) -> dict[str, Any]:
         await self._pace()
+        form = None
+        if file is not None:  # a fresh form each time: aiohttp sends one only once
+            form = aiohttp.FormData()
+            form.add_field("media", file[1], filename=file[0], content_type=file[2])
         try:
-            async with self.session.request(method, self.api_base + path, params=params, json=body) as resp:
+            kw: dict[str, Any] = {"data": form} if form is not None else {"json": body}
+            async with self.session.request(method, self.api_base + path, params=params, **kw) as resp:
                 if resp.status >= 500 or resp.status == 429:
                     raise TemporaryError(f"{path}: HTTP {resp.status}")
                 if resp.status >= 400:
@@ -111,11 +119,17 @@ class WeComClient:
             raise TemporaryError(f"{path}: errcode {code}: check corp_id and secret in [platforms.wecom]", 60.0)
         raise WeComAPIError(path, code, message)
 
-    async def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST ``body`` to ``path``; a stale token is replaced once."""
+    async def call(
+        self,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+        file: File | None = None,
+    ) -> dict[str, Any]:
+        """POST ``body`` (or ``file`` as a multipart upload) to ``path``; a stale token is replaced once."""
         for attempt in (1, 2):
             token = await self.token()
-            data = await self._request("POST", path, {"access_token": token}, body)
+            data = await self._request("POST", path, {**(query or {}), "access_token": token}, body, file)
             code = int(data.get("errcode") or 0)
             if code in TOKEN_EXPIRED and attempt == 1:
                 async with self._lock:
@@ -198,3 +212,21 @@ class WeComClient:
 
     async def get_welcome(self, template_id: str) -> dict[str, Any]:
         return await self.call(f"{EC}/group_welcome_template/get", {"template_id": template_id})
+
+    # --- the app chat (staff) --------------------------------------------------------------------
+
+    async def send_to_staff(self, agent_id: int, userid: str, message: dict[str, Any], dedupe: bool = False) -> None:
+        """``message/send`` from the app to one corp member (``message`` is e.g. ``{"msgtype": "text",
+        "text": {...}}``). With ``dedupe``, WeCom drops the same content sent again within 30
+        minutes, so a resend after a crash does not reach the member twice."""
+        body: dict[str, Any] = {"touser": userid, "agentid": agent_id, **message}
+        if dedupe:
+            body.update(enable_duplicate_check=1, duplicate_check_interval=1800)
+        data = await self.call("/cgi-bin/message/send", body)
+        if userid in str(data.get("invaliduser") or "").split("|"):
+            raise PermanentError(f"/cgi-bin/message/send: {userid} cannot receive messages from app {agent_id}")
+
+    async def upload_image(self, name: str, content: bytes) -> str:
+        """A temporary image (3 days) for an image message; returns its ``media_id``."""
+        data = await self.call("/cgi-bin/media/upload", query={"type": "image"}, file=(name, content, "image/png"))
+        return str(data["media_id"])

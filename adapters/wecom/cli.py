@@ -25,7 +25,7 @@ from adapters.base import PermanentError, TemporaryError
 from adapters.wecom import welcome
 from adapters.wecom.api import WeComClient
 from adapters.wecom.broadcast import Broadcasts
-from adapters.wecom.joinways import MAX_CHATS, JoinWays, check_referrer
+from adapters.wecom.joinways import JoinWays, NoJoinWay, check_referrer, plan
 from adapters.wecom.store import WeComStore
 from storage import db as storage_db
 
@@ -66,24 +66,13 @@ def _now() -> datetime:
 
 
 async def create(config: Any, db: AsyncEngine, client: WeComClient, args: argparse.Namespace) -> int:
-    campaign = config.campaigns.get(args.campaign)
-    if campaign is None:
-        print(f"hearth wecom: no campaign {args.campaign!r} in {config.source}", file=sys.stderr)
-        return 2
-    if campaign.ends is not None and campaign.ends <= _now():
-        print(f"hearth wecom: campaign {args.campaign!r} has ended; no join way made", file=sys.stderr)
+    try:
+        chats, ends = plan(config, args.campaign, _now(), args.group or ())
+    except NoJoinWay as err:
+        print(f"hearth wecom: {err}", file=sys.stderr)
         return 2
     referrer = check_referrer(args.referrer)
-    groups = args.group or [g for g in campaign.groups or [] if g.startswith("wecom:")]
-    chats = [g.removeprefix("wecom:") for g in groups]
-    if not chats:
-        what = f"campaign {args.campaign!r} lists no wecom: group"
-        print(f"hearth wecom: {what}; give --group wecom:CHAT_ID", file=sys.stderr)
-        return 2
-    if len(chats) > MAX_CHATS:
-        print(f"hearth wecom: a join way leads to at most {MAX_CHATS} groups", file=sys.stderr)
-        return 2
-    way = await JoinWays(db, client).create(args.campaign, referrer, chats, _now(), campaign.ends)
+    way = await JoinWays(db, client).create(args.campaign, referrer, chats, _now(), ends)
     out = Path(args.out or f"joinway-{args.campaign}-{way.state}.png")
     if way.qr_code:
         png = await client.download(way.qr_code)

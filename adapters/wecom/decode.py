@@ -4,6 +4,7 @@
   (nothing unauthenticated is parsed; the signature is checked on this text first).
 * :func:`chat_change`: a decrypted ``change_external_chat`` callback, both ``MemChangeList``
   formats (``<Item>`` children, or one comma-separated text).
+* :func:`app_text`: a decrypted text message a corp member sent to the app (staff commands).
 * :func:`group_detail`: a ``groupchat/get`` answer as a roster.
 * :func:`diff`, :func:`join_event`, :func:`leave_event`: who joined and left between two
   rosters, as ``member.joined`` / ``member.left``. Event ids name the membership
@@ -89,6 +90,32 @@ def chat_change(xml: bytes) -> ChatChange | None:
         detail=_text(root, "UpdateDetail"),
         members=tuple(dict.fromkeys(m for m in members if m)),
         at=at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AppText:
+    msg_id: str
+    userid: str  # FromUserName: the corp member's userid
+    agent_id: int
+    content: str
+
+
+def app_text(xml: bytes) -> AppText | None:
+    """A text message to the app (``MsgType`` text, with ``MsgId``), or None for anything else."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    if _text(root, "MsgType") != "text" or not _text(root, "FromUserName") or not _text(root, "MsgId"):
+        return None
+    el = root.find("Content")
+    content = (el.text or "") if el is not None else ""
+    return AppText(
+        msg_id=_text(root, "MsgId")[:64],
+        userid=_text(root, "FromUserName")[:100],
+        agent_id=_int(_text(root, "AgentID")),
+        content=content[:2048],
     )
 
 

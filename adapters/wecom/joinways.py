@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +66,35 @@ def check_referrer(referrer: str) -> str:
     if not sep and _LABEL.match(referrer):
         return referrer
     raise ValueError(f"{referrer!r} is neither a member key (e.g. wecom:wmABC) nor a label (letters, digits, _ . -)")
+
+
+class NoJoinWay(ValueError):
+    """No join way can be made for that campaign; the text says why, for whoever asked."""
+
+
+def plan(config: Any, campaign: str, now: datetime, groups: Sequence[str] = ()) -> tuple[list[str], datetime | None]:
+    """The chat ids and the end of a new join way for ``campaign`` (``groups``, else the campaign's
+    wecom groups): the checks ``hearth wecom join-way create`` and staff's ``/joinway`` share.
+    ``config`` is the parsed configuration; only its campaign tables are read."""
+    c = config.campaigns.get(campaign)
+    if c is None:
+        known = sorted(n for n, t in config.campaigns.items() if t.type == "referral")
+        raise NoJoinWay(f"no campaign {campaign!r}" + (f" (referral campaigns: {', '.join(known)})" if known else ""))
+    if c.type != "referral":
+        raise NoJoinWay(f"campaign {campaign!r} is a {c.type} campaign; join ways credit referral campaigns")
+    if not c.enabled:
+        raise NoJoinWay(f"campaign {campaign!r} is switched off (enabled = false); no join way made")
+    if c.ends is not None and c.ends <= now:
+        raise NoJoinWay(f"campaign {campaign!r} has ended; no join way made")
+    chats = [g.removeprefix("wecom:") for g in groups or [g for g in c.groups or [] if g.startswith("wecom:")]]
+    if not chats:
+        raise NoJoinWay(
+            f"campaign {campaign!r} lists no wecom: group; list them in its groups "
+            "(or give hearth wecom join-way create --group wecom:CHAT_ID)"
+        )
+    if len(chats) > MAX_CHATS:
+        raise NoJoinWay(f"a join way leads to at most {MAX_CHATS} groups (got {len(chats)})")
+    return chats, c.ends
 
 
 def invite_for(way: JoinWay | None, member: Member) -> Invite:

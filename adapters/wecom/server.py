@@ -9,18 +9,21 @@
   answer ``success``; storing is one small insert, well inside WeCom's 5 seconds, and the
   roster work happens afterwards. A retry of a stored callback changes nothing. If the
   database fails, the answer is 503 and WeCom sends it again.
+* A text a corp member sent to the app is stored the same way (``on_text``, when the app chat
+  is on: ``agent_id`` set), and answered afterwards (:mod:`adapters.wecom.staff`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 
 from adapters.wecom.crypto import Crypto, Refused
-from adapters.wecom.decode import chat_change, encrypted_of
+from adapters.wecom.decode import AppText, app_text, chat_change, encrypted_of
 from adapters.wecom.store import WeComStore
 from bot.clock import Clock
 
@@ -38,12 +41,14 @@ class CallbackServer:
         port: int,
         path: str,
         wake: Callable[[], None],
+        on_text: Callable[[AppText, datetime], Awaitable[bool]] | None = None,
     ) -> None:
         self.crypto = crypto
         self.store = store
         self.clock = clock
         self.host, self.port, self.path = host, port, path
         self.wake = wake
+        self.on_text = on_text
         self._runner: web.AppRunner | None = None
         self.address: tuple[str, int] | None = None
         self.accepted = 0
@@ -93,10 +98,13 @@ class CallbackServer:
         except Refused as err:
             return self._refuse(request, str(err))
         change = chat_change(message)
-        if change is not None:
-            digest = hashlib.sha256(message).hexdigest()
+        text = app_text(message) if change is None and self.on_text is not None else None
+        if change is not None or text is not None:
             try:
-                await self.store.add_callback(change, digest, self.clock.now())
+                if change is not None:
+                    await self.store.add_callback(change, hashlib.sha256(message).hexdigest(), self.clock.now())
+                elif self.on_text is not None and text is not None:
+                    await self.on_text(text, self.clock.now())
             except Exception as err:
                 log.error("could not store a WeCom callback; WeCom will retry: %s", type(err).__name__)
                 return web.Response(status=503, text="try again")

@@ -51,6 +51,7 @@ class WeComSettings(Strict):
     sync_every: Duration = timedelta(days=1)  # full roster sync (also once at start)
     poll_every: Duration = timedelta(minutes=10)  # how often broadcast results are fetched
     monthly_cap: int | None = Field(default=None, ge=1, le=31)  # broadcasts per group per month
+    agent_id: int | None = Field(default=None, ge=1)  # the app's AgentId: staff's /joinway in the app chat
 
     @field_validator("corp_id")
     @classmethod
@@ -113,13 +114,17 @@ class WeComSettings(Strict):
             f"callbacks on http://{self.host}:{self.port}{self.path} (set it as the app's 接收事件服务器 URL)",
             f"staff (group owners who confirm broadcasts): {', '.join(self.staff) or 'none: broadcasts are off'}",
             "no buttons and no group chat: members' messages are invisible and posts need a staff tap",
+            f"staff make referral QR codes by sending /joinway CAMPAIGN [REFERRER] to app {self.agent_id}"
+            if self.agent_id
+            else "staff's /joinway in the app chat is off (set agent_id to the app's AgentId)",
         ]
         for name, campaign in config.campaigns.items():
             if not _on_wecom(campaign):
                 continue
             if campaign.type == "welcome":
                 notes.append(
-                    f"{name}: its text becomes the group welcome template (hearth wecom welcome sync); "
+                    f"{name}: its text becomes the group welcome template (at each start of hearth run, "
+                    "or hearth wecom welcome sync); "
                     "staff attach it in WeCom, Hearth posts no welcome"
                 )
             elif campaign.type == "referral":

@@ -57,6 +57,7 @@ class Rig:
         assert config.platforms.wecom is not None
         self.adapter = WeComAdapter(config.platforms.wecom, self.db, clock)
         self.adapter.roster.lag_delay = 0.0
+        self.adapter.set_config(config)  # as bot/app.py does
         self.engine = Engine(config, self.db, clock, features={"wecom": self.adapter.features})
         self.intake = Intake(self.engine)
         self.sender = Sender(self.db, {"wecom": self.adapter}, clock)

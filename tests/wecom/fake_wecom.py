@@ -6,7 +6,9 @@ after ``token_lifetime``; :meth:`FakeWeCom.expire_tokens` makes every issued tok
 ``42001``), ``groupchat/list`` (cursor pages of ``page_size``), ``groupchat/get`` (optionally
 lagging behind changes, as WeCom's details do), ``add_join_way`` / ``get_join_way`` /
 ``del_join_way`` with a QR image behind the returned URL, ``add_msg_template`` /
-``get_groupmsg_send_result`` / ``remind_groupmsg_send`` and the group welcome templates.
+``get_groupmsg_send_result`` / ``remind_groupmsg_send``, the group welcome templates, and the
+app chat: ``message/send`` (what reached whom in :attr:`FakeWeCom.inbox`, WeCom's duplicate
+check included) and ``media/upload`` (multipart, images kept in :attr:`FakeWeCom.media`).
 
 Group changes are made with :meth:`join` / :meth:`leave` (a join through a join way carries
 that way's ``state``), which also return the ``change_external_chat`` XML WeCom would POST.
@@ -45,6 +47,10 @@ class FakeWeCom:
     join_ways: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     welcome: dict[str, str] = field(default_factory=dict)
+    agent_id: int = 1000002
+    corp_members: set[str] = field(default_factory=lambda: {"zhangsan", "lisi"})
+    inbox: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # userid -> messages from the app
+    media: dict[str, bytes] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     tokens_issued: list[str] = field(default_factory=list)
     fail_next: dict[str, list[int]] = field(default_factory=dict)  # path tail -> errcodes
@@ -155,7 +161,14 @@ class FakeWeCom:
     async def _api(self, request: web.Request) -> web.Response:
         token = request.query.get("access_token", "")
         path = "/cgi-bin/" + request.match_info["tail"]
-        body = await request.json()
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            upload = form.get("media")
+            body = {"type": request.query.get("type", "")}
+            if isinstance(upload, web.FileField):
+                body.update(filename=upload.filename, content=upload.file.read())
+        else:
+            body = await request.json()
         self.calls.append(Call(path, body, token))
         if token not in self._tokens:
             return web.json_response({"errcode": 40014, "errmsg": "invalid access_token"})
@@ -238,6 +251,28 @@ class FakeWeCom:
     def _welcome_get(self, body: dict) -> dict:
         return {"text": {"content": self.welcome[body["template_id"]]}}
 
+    def _message_send(self, body: dict) -> dict:
+        if body.get("agentid") != self.agent_id:
+            raise _Err(301002)  # not this app
+        user = str(body.get("touser") or "")
+        if user not in self.corp_members:
+            return {"invaliduser": user}
+        kind = body["msgtype"]
+        message = {"msgtype": kind, kind: body[kind]}
+        if message["msgtype"] == "image" and body["image"]["media_id"] not in self.media:
+            raise _Err(40007)  # invalid media_id
+        sent = self.inbox.setdefault(user, [])
+        if not (body.get("enable_duplicate_check") and message in sent):  # WeCom drops a repeat
+            sent.append(message)
+        return {"invaliduser": "", "msgid": f"appmsg{next(self._ids)}"}
+
+    def _media_upload(self, body: dict) -> dict:
+        if body.get("type") != "image" or not body.get("content"):
+            raise _Err(40005)  # invalid file type
+        media_id = f"media{next(self._ids)}"
+        self.media[media_id] = body["content"]
+        return {"type": "image", "media_id": media_id, "created_at": str(self.now)}
+
 
 class _Err(Exception):
     def __init__(self, code: int) -> None:
@@ -266,7 +301,18 @@ ROUTES = {
     "/group_welcome_template/add": _safe(FakeWeCom._welcome_add),
     "/group_welcome_template/edit": _safe(FakeWeCom._welcome_edit),
     "/group_welcome_template/get": _safe(FakeWeCom._welcome_get),
+    "/cgi-bin/message/send": _safe(FakeWeCom._message_send),
+    "/cgi-bin/media/upload": _safe(FakeWeCom._media_upload),
 }
+
+
+def app_text_xml(corp_id: str, userid: str, content: str, msg_id: int, agent_id: int = 1000002) -> bytes:
+    """The plaintext XML of a text message a corp member sends to the app."""
+    return (
+        f"<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName><FromUserName><![CDATA[{userid}]]></FromUserName>"
+        f"<CreateTime>1780000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{agent_id}</AgentID></xml>"
+    ).encode()
 
 
 def change_xml(

@@ -103,6 +103,9 @@ text = "Morning!"
     assert "hello: its text becomes the group welcome template" in out
     assert "news: becomes a broadcast task the group owner confirms" in out
     assert "bring: joins are attributed by join ways" in out
+    assert "staff's /joinway in the app chat is off (set agent_id" in out
+    with_app = report(parse(BASE.replace("[platforms.wecom]", "[platforms.wecom]\nagent_id = 1000002"), "w.toml"))
+    assert "staff make referral QR codes by sending /joinway CAMPAIGN [REFERRER] to app 1000002" in with_app
 
 
 def test_keyword_rules_on_a_wecom_group_are_an_error() -> None:
