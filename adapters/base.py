@@ -44,11 +44,17 @@ class SendResult:
 
 
 class TemporaryError(Exception):
-    """A failure that may heal: retry, after ``retry_after`` seconds if given."""
+    """A failure that may heal: retry, after ``retry_after`` seconds if given.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    ``not_sent=True`` says the action certainly never reached the platform (no connection to
+    send it on): the sender holds it until the platform is back without counting a try, so an
+    outage of any length loses nothing.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, not_sent: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.not_sent = not_sent
 
 
 class PermanentError(Exception):

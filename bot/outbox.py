@@ -14,7 +14,7 @@ from bot.events import Event, split_key
 from storage.models import OutboxMessage
 
 outbox_t = OutboxMessage.__table__
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 16  # tries that reached the platform; with back-off capped at 5 min, about 45 min
 
 
 def platform_of(action: act.Action, fallback: str) -> str:
@@ -130,11 +130,22 @@ async def mark_sent(conn: AsyncConnection, ids: list[int], now: datetime, messag
 
 
 async def mark_retry(
-    conn: AsyncConnection, row: Pending, now: datetime, delay: float, error: str, ids: list[int] | None = None
+    conn: AsyncConnection,
+    row: Pending,
+    now: datetime,
+    delay: float,
+    error: str,
+    ids: list[int] | None = None,
+    *,
+    counted: bool = True,
 ) -> None:
-    """Count a failed try of ``row`` (and of the rest of its merged send, ``ids``)."""
+    """Count a failed try of ``row`` (and of the rest of its merged send, ``ids``).
+
+    ``counted=False``: the try never reached the platform; it is held for ``delay`` seconds
+    and does not use up one of the ``MAX_ATTEMPTS``.
+    """
     c = outbox_t.c
-    attempts = row.attempts + 1
+    attempts = row.attempts + 1 if counted else row.attempts
     values: dict[str, Any] = {"attempts": attempts, "error": error[:500]}
     if attempts >= MAX_ATTEMPTS:
         values["status"] = "failed"

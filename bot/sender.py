@@ -31,6 +31,7 @@ from bot.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 MAX_MERGED_LENGTH = 3500
+NOT_SENT_WAIT = 10.0  # seconds between looks at a platform that is not connected
 
 
 class Sender:
@@ -171,7 +172,7 @@ class Sender:
             try:
                 result = await adapter.perform(action, key)
             except TemporaryError as err:
-                await self._retry(rows, err.retry_after, str(err))
+                await self._retry(rows, err.retry_after, str(err), counted=not err.not_sent)
                 return
             except PermanentError as err:
                 log.warning("permanent failure of outbox %s to %s: %s", ids, first.target, err)
@@ -203,13 +204,18 @@ class Sender:
             await followups.after_sent(conn, action, result, now, rows[0].platform)
         self.sent += len(rows)
 
-    async def _retry(self, rows: list[outbox.Pending], retry_after: float | None, error: str) -> None:
+    async def _retry(
+        self, rows: list[outbox.Pending], retry_after: float | None, error: str, *, counted: bool = True
+    ) -> None:
         row = rows[0]
-        delay = retry_after if retry_after is not None else min(300.0, 2.0**row.attempts)
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            delay = min(300.0, 2.0**row.attempts) if counted else NOT_SENT_WAIT
         if retry_after:
             self.limiters[row.platform].chat(row.target).pause(self._ticks(), retry_after)
         log.info("outbox %s to %s will be retried in %.1fs: %s", row.id, row.target, delay, error)
         async with self._writes, self.db.begin() as conn:
-            await outbox.mark_retry(conn, row, self.clock.now(), delay, error, [r.id for r in rows])
-            if row.attempts + 1 >= outbox.MAX_ATTEMPTS:  # that was the last try
+            await outbox.mark_retry(conn, row, self.clock.now(), delay, error, [r.id for r in rows], counted=counted)
+            if counted and row.attempts + 1 >= outbox.MAX_ATTEMPTS:  # that was the last try
                 await followups.after_failed(conn, row.action, self.clock.now(), row.platform)

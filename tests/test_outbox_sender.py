@@ -180,12 +180,27 @@ async def test_unexpected_error_backs_off_and_fails_after_max_attempts(db, clock
     times = [t for t, _ in platform.attempts]
     assert len(times) == outbox.MAX_ATTEMPTS
     gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
-    assert gaps == [2.0**i for i in range(outbox.MAX_ATTEMPTS - 1)]  # 1 s, 2 s, 4 s, ...
+    assert gaps == [min(300.0, 2.0**i) for i in range(outbox.MAX_ATTEMPTS - 1)]  # 1 s, 2 s, 4 s, ... 5 min
     [(_, status, attempts, error)] = await rows(db)
     assert (status, attempts, error) == ("failed", outbox.MAX_ATTEMPTS, "RuntimeError")
     clock.advance(timedelta(days=1))
     await sender.drain()
     assert len(platform.attempts) == outbox.MAX_ATTEMPTS
+
+
+async def test_a_platform_that_stays_offline_loses_nothing(db, clock) -> None:
+    """Tries that never left (no connection) do not count: a three-hour outage only delays."""
+    platform = Platform(clock)
+    offline = TemporaryError("no bridge is connected for that chat", not_sent=True)
+    platform.fail("hello", *(offline for _ in range(3 * 360)))  # every 10 s for three hours
+    sender = Sender(db, {"fake": platform}, clock)
+    await enqueue(db, clock, say("hello"))
+    await settle(sender, clock, db)
+    assert platform.texts() == ["hello"]
+    assert len(platform.attempts) == 3 * 360 + 1
+    assert platform.performed[0][0] - START >= timedelta(hours=3)
+    [(_, status, attempts, _)] = await rows(db)
+    assert (status, attempts) == ("sent", 1)
 
 
 # --- order ---------------------------------------------------------------------------------------

@@ -117,7 +117,9 @@ class OneBotAdapter:
         name, params = call
         conn = self.hub.route(act.target_of(action))
         if conn is None:
-            raise TemporaryError("no OneBot bridge is connected for that chat", retry_after=self._wait(idempotency_key))
+            raise TemporaryError(
+                "no OneBot bridge is connected for that chat", retry_after=self._wait(idempotency_key), not_sent=True
+            )
         try:
             data = await conn.call(name, params, self.settings.api_timeout.total_seconds())
         except ConnectionError:
