@@ -72,16 +72,20 @@ class Context:
     def t(self, key: str, **values: object) -> str:
         return i18n.t(self.language, key, **values)
 
-    def emit(self, action: Action) -> None:
-        # a message into the event's own chat answers the event: say so (reply windows, e.g. QQ)
+    def answering(self, action: Action) -> Action:
+        """``action``, marked as the answer to this event when it is a message into the event's own
+        chat (platforms with reply windows, e.g. QQ, send such answers passively)."""
         if (
             isinstance(action, SendMessage)
             and action.cause is None
             and action.chat == self.chat_key
             and self.event.kind is not EventKind.TIMER_FIRED
         ):
-            action = replace(action, cause=self.event.id)
-        self.actions.append(action)
+            return replace(action, cause=self.event.id)
+        return action
+
+    def emit(self, action: Action) -> None:
+        self.actions.append(self.answering(action))
 
     def reply(self, text: str, buttons: Buttons = (), delete_after: float | None = None) -> None:
         """Answer in the chat the event came from (or privately when there is no chat)."""

@@ -317,7 +317,7 @@ class Engine:
                 tx.add(_processed_insert, self._processed_row(event, "handler failed"))
                 if event.chat_key and event.kind in (EventKind.MESSAGE_CREATED, EventKind.COMMAND_INVOKED):
                     text = self._context(tx, event, None, "").t("error.internal")
-                    send = act.SendMessage(event.chat_key, text, reply_to=event.message_id)
+                    send = act.SendMessage(event.chat_key, text, reply_to=event.message_id, cause=event.id)
                     tx.add(_outbox_insert, outbox_row(send, event, self.clock.now()))
                 await tx.flush()
         except Exception:

@@ -56,7 +56,7 @@ def tell_admins(ctx: Context, text: str) -> None:
 def send_privately(ctx: Context, member: str, text: str, notice: str) -> None:
     """``text`` by direct message, falling back to ``notice`` in the group; ``notice`` alone without DMs."""
     chat = ctx.chat_key
-    fallback = act.dump(act.SendMessage(chat, notice)) if chat else None
+    fallback = act.dump(ctx.answering(act.SendMessage(chat, notice))) if chat else None
     if DIRECT_MESSAGES in ctx.features:
         ctx.emit(act.SendDirect(member, text, fallback=fallback))
     elif chat is not None:
