@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.wecom.api import WeComClient
 from adapters.wecom.decode import SCENES, Member
@@ -125,9 +125,16 @@ class JoinWays:
             return {r.state: _row(r) for r in rows}
 
     async def create(
-        self, campaign: str, referrer: str, chat_ids: list[str], now: datetime, ends_at: datetime | None
+        self,
+        campaign: str,
+        referrer: str,
+        chat_ids: list[str],
+        now: datetime,
+        ends_at: datetime | None,
+        also: Callable[[AsyncConnection, JoinWay], Awaitable[None]] | None = None,
     ) -> JoinWay:
-        """Make the QR join way on WeCom and remember it; returns it with its QR code URL."""
+        """Make the QR join way on WeCom and remember it (``also`` records more in the same
+        transaction); returns it with its QR code URL."""
         check_referrer(referrer)
         if not 1 <= len(chat_ids) <= MAX_CHATS:
             raise ValueError(f"a join way leads to 1 to {MAX_CHATS} groups (got {len(chat_ids)})")
@@ -146,9 +153,12 @@ class JoinWays:
             ends_at=ends_at,
             deleted_at=None,
         )
+        way = JoinWay(config_id, state, campaign, referrer, tuple(chat_ids), qr, now, ends_at, None)
         async with self.db.begin() as conn:
             await conn.execute(ways_t.insert(), [row])
-        return JoinWay(config_id, state, campaign, referrer, tuple(chat_ids), qr, now, ends_at, None)
+            if also is not None:
+                await also(conn, way)
+        return way
 
     async def all(self, include_deleted: bool = False) -> list[JoinWay]:
         joins = (

@@ -26,12 +26,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.base import PermanentError, TemporaryError
 from adapters.wecom.api import WeComClient
 from adapters.wecom.decode import AppText
-from adapters.wecom.joinways import JoinWays, check_referrer, plan
+from adapters.wecom.joinways import JoinWay, JoinWays, check_referrer, plan
 from bot.clock import Clock
 from storage.sql import ignore_statement
 from storage.wecom_models import WeComStaffMessage
@@ -58,6 +58,16 @@ def parse(text: str, userid: str) -> tuple[str, str] | str:
         return parts[1], check_referrer(referrer)
     except ValueError as err:
         return f"{err}\n{USAGE}"
+
+
+def made(way: JoinWay) -> str:
+    """The answer for a join way just made."""
+    if ":" in way.referrer:
+        credit = f"joins through it are credited to {way.referrer}"
+    else:
+        credit = f"joins through it are counted for {way.referrer}; nobody is paid"
+    qr = way.qr_code or "(WeCom returned no QR code; see hearth wecom join-way list)"
+    return f"Join way {way.state} for campaign {way.campaign} ({credit}):\n{qr}"
 
 
 class StaffCommands:
@@ -116,7 +126,7 @@ class StaffCommands:
     async def _answer(self, row: Any) -> None:
         status, answer, config_id = row.status, row.answer, row.config_id
         if status == "pending":
-            answer, config_id = await self._compose(row.userid, row.content)
+            answer, config_id = await self._compose(row.id, row.userid, row.content)
             await self._set(row.id, status="made", answer=answer, config_id=config_id)
             status = "made"
         if status == "made":
@@ -134,8 +144,9 @@ class StaffCommands:
                 log.warning("WeCom: the QR image for %s was not sent (%s)", row.userid, self.scrub(str(err)))
         await self._set(row.id, status="done")
 
-    async def _compose(self, userid: str, content: str) -> tuple[str, str | None]:
-        """The answer to one text, and the config id of the join way it made, if any."""
+    async def _compose(self, row_id: int, userid: str, content: str) -> tuple[str, str | None]:
+        """The answer to one text, and the config id of the join way it made, if any (recorded
+        with the join way, in one transaction)."""
         if userid not in self.staff:
             return NOT_STAFF, None
         asked = parse(content, userid)
@@ -145,20 +156,20 @@ class StaffCommands:
             return NO_CONFIG, None
         campaign, referrer = asked
         now = self.clock.now()
+
+        async def record(conn: AsyncConnection, way: JoinWay) -> None:
+            q = update(messages_t).where(messages_t.c.id == row_id)
+            await conn.execute(q.values(status="made", answer=made(way), config_id=way.config_id))
+
         try:
             chats, ends = plan(self.config, campaign, now)
-            way = await self.ways.create(campaign, referrer, chats, now, ends)
+            way = await self.ways.create(campaign, referrer, chats, now, ends, also=record)
         except ValueError as err:
             return f"No join way made: {err}", None
         except PermanentError as err:
             return f"No join way made: WeCom refused it ({self.scrub(str(err))})", None
         log.info("WeCom join way %s made for %s (campaign %s) by staff %s", way.state, referrer, campaign, userid)
-        if ":" in referrer:
-            credit = f"joins through it are credited to {referrer}"
-        else:
-            credit = f"joins through it are counted for {referrer}; nobody is paid"
-        qr = way.qr_code or "(WeCom returned no QR code; see hearth wecom join-way list)"
-        return f"Join way {way.state} for campaign {campaign} ({credit}):\n{qr}", way.config_id
+        return made(way), way.config_id
 
     async def _send_qr(self, userid: str, config_id: str) -> None:
         way = await self.ways.find(config_id)
