@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Config, ConfigError, default_config, load
 
@@ -188,3 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(err)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`hearth check | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (SQLAlchemyError, OSError) as err:  # e.g. `hearth stats` with the database unreachable
+        from bot import logs
+
+        print(f"hearth: error: {logs.scrub(_reason(getattr(err, 'orig', None) or err))}", file=sys.stderr)
+        return 1

@@ -10,7 +10,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from bot import i18n
 from bot.events import Command, Event, EventKind
 from campaigns.base import Campaign, CommandSpec
 
@@ -39,16 +38,6 @@ def parse(event: Event, aliases: dict[str, str]) -> Command | None:
     if target is not None:
         return Command(target, (), "", alias=True)
     return None
-
-
-def help_text(language: str, specs: Iterable[CommandSpec], is_admin: bool) -> str:
-    lines = [i18n.t(language, "help.header")]
-    for spec in sorted({(s.name, s.usage): s for s in specs}.values(), key=lambda s: (s.admin, s.name, s.usage)):
-        if spec.admin and not is_admin:
-            continue
-        usage = spec.usage or f"/{spec.name}"
-        lines.append(i18n.t(language, "help.line", usage=usage, description=i18n.t(language, spec.description)))
-    return "\n".join(lines)
 
 
 def admin_only(specs: Iterable[CommandSpec], command: Command) -> bool:

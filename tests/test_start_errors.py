@@ -47,3 +47,35 @@ def test_log_scrubbing_covers_database_passwords_however_short() -> None:
     long = parse(f'[bot]\ndatabase = "postgresql+asyncpg://u:{PASSWORD}@db/h"\n[platforms.sandbox]\n', "x.toml")
     assert PASSWORD in logs.secrets_in(long)  # also when a driver quotes it alone
     assert logs.scrub(f"auth with {PASSWORD} refused", logs.secrets_in(long)) == "auth with *** refused"
+
+
+def test_reports_on_an_unreachable_database_are_one_line_too(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "hearth.toml"
+    url = f"postgresql+asyncpg://hearth:{PASSWORD}@127.0.0.1:{port}/hearth"
+    config.write_text(f'[bot]\ndatabase = "{url}"\n[platforms.sandbox]\n', encoding="utf-8")
+    for command in ("stats", "audit", "coupons"):
+        args = (command, "status") if command == "coupons" else (command,)
+        done = run_hearth(*args, "--config", str(config), cwd=tmp_path)
+        assert done.returncode == 1, command
+        assert done.stderr.strip().splitlines()[-1].startswith("hearth: error: "), command
+        assert "Traceback" not in done.stderr and PASSWORD not in done.stderr + done.stdout
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`hearth check | head -1`: the reader is gone before Hearth writes; no traceback, exit 0."""
+    import os
+    import subprocess
+
+    from tests.proc import hearth_command
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has already gone away
+    try:
+        done = subprocess.run(
+            hearth_command("check"), cwd=tmp_path, stdout=write_end, stderr=subprocess.PIPE, timeout=60, check=False
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0
+    assert b"Traceback" not in done.stderr and b"BrokenPipe" not in done.stderr
