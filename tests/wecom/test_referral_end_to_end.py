@@ -97,3 +97,40 @@ async def test_a_join_without_a_hearth_state_is_unknown_and_pays_nobody(fake, ri
         assert dict(rows.all()) == {"wecom:wmDave": "unknown", "wecom:wmEve": "unknown"}
     await rig.advance(timedelta(days=2))
     assert await ledger(rig) == []
+
+
+async def test_a_code_of_the_ended_campaign_is_not_credited_by_the_next(fake, rig_factory) -> None:
+    fake.add_group(GROUP, OWNER, members=["wmAlice", "wmErin"])
+    two = f"""
+[campaigns.autumn]
+type = "referral"
+groups = ["wecom:{GROUP}"]
+ends = 2026-11-30T23:59:59+08:00
+qualify_after = "1h"
+qualify_messages = 0
+announce = false
+acknowledge_platform_policy = true
+inviter_reward = {{ points = 50 }}
+
+[campaigns.winter]
+type = "referral"
+groups = ["wecom:{GROUP}"]
+starts = 2026-12-01T00:00:00+08:00
+qualify_after = "1h"
+qualify_messages = 0
+announce = false
+acknowledge_platform_policy = true
+inviter_reward = {{ points = 7 }}
+"""
+    rig = await rig_factory(two)
+    await rig.adapter.sync_now()
+    old = await rig.adapter.ways.create("autumn", "wecom:wmAlice", [GROUP], rig.clock.now(), None)  # not pruned yet
+    new = await rig.adapter.ways.create("winter", "wecom:wmErin", [GROUP], rig.clock.now(), None)
+    await rig.deliver(fake.join(GROUP, "wmBob", state=old.state))
+    await rig.deliver(fake.join(GROUP, "wmCarol", state=new.state))
+    await rig.advance(timedelta(hours=2))
+    assert await ledger(rig) == [("wecom:wmErin", 7)]  # Bob's code was autumn's, which has ended
+    t = Referral.__table__.c
+    async with rig.db.connect() as conn:
+        rows = await conn.execute(select(t.campaign, t.invitee))
+        assert sorted(tuple(r) for r in rows) == [("winter", "wecom:wmCarol")]
