@@ -22,3 +22,11 @@ async def test_migrations_match_models(tmp_path) -> None:
             assert await conn.run_sync(diff) == []
     finally:
         await engine.dispose()
+
+
+def test_the_migrations_form_one_line() -> None:
+    """Feature branches are merged: a new migration has exactly one revision to follow."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(storage_db.alembic_config("sqlite+aiosqlite://")).get_heads()
+    assert len(heads) == 1, f"several heads, add a merge revision: {heads}"
