@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.base import PermanentError, TemporaryError
@@ -111,7 +112,13 @@ class StaffCommands:
             if not rows:
                 return done
             for row in rows:
-                await self._answer(row)
+                try:
+                    await self._answer(row)
+                except (TemporaryError, DBAPIError):
+                    raise  # tried again later
+                except Exception as err:  # never stuck on one text: it is given up, with a line
+                    log.error("WeCom: a text from %s was not answered: %s", row.userid, self.scrub(repr(err))[:300])
+                    await self._set(row.id, status="done")
                 done += 1
 
     async def forget(self, before: datetime) -> None:
