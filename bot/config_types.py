@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -209,7 +210,40 @@ def template_checker(allowed: frozenset[str]) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _check_url_path(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise ValueError(f'{value!r} is not a URL path, e.g. "/callback"')
+    return value
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f'{value!r} is not host:port, e.g. "127.0.0.1:8443"')
+    return value
+
+
+def listen_host(listen: str) -> str:
+    """The host of a ``host:port`` listen address (IPv6 brackets removed)."""
+    return listen.rpartition(":")[0].strip("[]")
+
+
+def listen_port(listen: str) -> int:
+    """The port of a ``host:port`` listen address."""
+    return int(listen.rpartition(":")[2])
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]  # http(s) URL, trailing / dropped
+UrlPath = Annotated[str, AfterValidator(_check_url_path)]  # "/callback"
+ListenAddress = Annotated[str, AfterValidator(_check_listen)]  # "host:port" a server binds
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 Cron = Annotated[str, AfterValidator(_check_cron)]
 ChatKey = Annotated[str, _key_checker("chat", "telegram:-100123")]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.config_types import Duration, Strict
+from bot.config_types import Duration, ListenAddress, Strict, UrlPath, listen_host, listen_port
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -67,8 +67,8 @@ class OneBotBot(Strict):
 class OneBotSettings(Strict):
     mode: Literal["reverse", "forward"] = "reverse"
     access_token: SecretStr  # sent and checked on every connection
-    listen: str = "127.0.0.1:6700"  # reverse mode: host:port Hearth listens on
-    path: str = "/onebot/v11/ws"  # reverse mode: the WebSocket path bridges connect to
+    listen: ListenAddress = "127.0.0.1:6700"  # reverse mode: host:port Hearth listens on
+    path: UrlPath = "/onebot/v11/ws"  # reverse mode: the WebSocket path bridges connect to
     platform: str = TABLE  # key prefix for accounts not listed in bots
     bots: list[OneBotBot] = []
     api_timeout: Duration = timedelta(seconds=30)  # one API call's answer
@@ -83,21 +83,6 @@ class OneBotSettings(Strict):
         token = value.get_secret_value()
         if not token or token != token.strip() or any(ord(c) < 33 for c in token):
             raise ValueError("must be a non-empty token without spaces (the bridge's access_token)")
-        return value
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f'{value!r} is not host:port, e.g. "127.0.0.1:6700"')
-        return value
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or " " in value:
-            raise ValueError(f'{value!r} is not a URL path, e.g. "/onebot/v11/ws"')
         return value
 
     @field_validator("platform")
@@ -121,11 +106,11 @@ class OneBotSettings(Strict):
 
     @property
     def host(self) -> str:
-        return self.listen.rpartition(":")[0].strip("[]")
+        return listen_host(self.listen)
 
     @property
     def port(self) -> int:
-        return int(self.listen.rpartition(":")[2])
+        return listen_port(self.listen)
 
     def platform_of(self, self_id: str) -> str:
         """The key prefix of an account's groups and members."""

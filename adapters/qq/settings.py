@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
-from bot.config_types import Strict
+from bot.config_types import HttpUrl, Strict, UrlPath
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,9 +34,9 @@ class QQSettings(Strict):
     transport: Literal["webhook", "websocket"] = "webhook"
     host: str = "0.0.0.0"  # webhook: the address the callback server binds
     port: int = Field(default=8443, ge=0, le=65535)
-    path: str = "/qq/callback"
-    api_base: str = "https://api.sgroup.qq.com"
-    token_url: str = "https://bots.qq.com/app/getAppAccessToken"
+    path: UrlPath = "/qq/callback"
+    api_base: HttpUrl = "https://api.sgroup.qq.com"
+    token_url: HttpUrl = "https://bots.qq.com/app/getAppAccessToken"
     keyboard: bool = False  # buttons as a keyboard (needs the platform's approval)
     markdown: bool = False  # messages as markdown (needs the platform's approval)
     member_events: bool = True  # join/leave events (the GROUP_MEMBERS intent)
@@ -54,21 +53,6 @@ class QQSettings(Strict):
     def _secret(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
             raise ValueError("is empty: copy the AppSecret from q.qq.com (开发 → 开发设置)")
-        return value
-
-    @field_validator("api_base", "token_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or " " in value:
-            raise ValueError(f'{value!r} is not a URL path (e.g. "/qq/callback")')
         return value
 
     # --- derived --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from bot.config_types import Duration, Strict
+from bot.config_types import Duration, HttpUrl, ListenAddress, Strict, listen_host, listen_port
 
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -30,10 +30,10 @@ ALLOWED_UPDATES = (
 
 class TelegramSettings(Strict):
     token: SecretStr
-    api_url: str = "https://api.telegram.org"
+    api_url: HttpUrl = "https://api.telegram.org"
     mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None  # where Telegram POSTs updates (webhook mode)
-    listen: str = "0.0.0.0:8443"  # host:port the webhook server binds (webhook mode)
+    webhook_url: HttpUrl | None = None  # where Telegram POSTs updates (webhook mode)
+    listen: ListenAddress = "0.0.0.0:8443"  # host:port the webhook server binds (webhook mode)
     secret_token: SecretStr | None = None  # required in webhook mode
     poll_timeout: int = Field(default=25, ge=0, le=50)  # long-poll seconds
     messages_per_second: float = Field(default=30.0, gt=0)  # all chats together
@@ -56,24 +56,6 @@ class TelegramSettings(Strict):
             raise ValueError("must be 1-256 characters from A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
 
-    @field_validator("api_url", "webhook_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or int(port) > 65535:
-            raise ValueError(f'{value!r} is not host:port, e.g. "0.0.0.0:8443"')
-        return value
-
     @model_validator(mode="after")
     def _webhook(self) -> TelegramSettings:
         if self.mode == "webhook":
@@ -87,11 +69,11 @@ class TelegramSettings(Strict):
 
     @property
     def host(self) -> str:
-        return self.listen.rpartition(":")[0].strip("[]")
+        return listen_host(self.listen)
 
     @property
     def port(self) -> int:
-        return int(self.listen.rpartition(":")[2])
+        return listen_port(self.listen)
 
     @property
     def webhook_path(self) -> str:

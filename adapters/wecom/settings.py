@@ -14,12 +14,11 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
 from adapters.wecom.crypto import aes_key
-from bot.config_types import Duration, Strict
+from bot.config_types import Duration, HttpUrl, Strict, UrlPath
 
 PLATFORM = "wecom"
 _CORP = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -45,8 +44,8 @@ class WeComSettings(Strict):
     encoding_aes_key: SecretStr  # 43 characters
     host: str = "0.0.0.0"
     port: int = Field(default=8090, ge=0, le=65535)
-    path: str = "/wecom/callback"
-    api_base: str = "https://qyapi.weixin.qq.com"
+    path: UrlPath = "/wecom/callback"
+    api_base: HttpUrl = "https://qyapi.weixin.qq.com"
     staff: list[str] = []  # WeCom userids who own the groups and confirm broadcasts
     sync_every: Duration = timedelta(days=1)  # full roster sync (also once at start)
     poll_every: Duration = timedelta(minutes=10)  # how often broadcast results are fetched
@@ -74,21 +73,6 @@ class WeComSettings(Strict):
     def _token(cls, value: SecretStr) -> SecretStr:
         if not re.fullmatch(r"[A-Za-z0-9]{1,32}", value.get_secret_value()):
             raise ValueError("a callback Token is 1-32 letters and digits (WeCom's rule)")
-        return value
-
-    @field_validator("api_base")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise ValueError(f"{value!r} is not an http(s) URL")
-        return value.rstrip("/")
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/") or " " in value:
-            raise ValueError('is not a URL path such as "/wecom/callback"')
         return value
 
     @field_validator("staff")
