@@ -261,6 +261,9 @@ def _render_input(config: Config, step: Step) -> str:
     return f"{_local(config, chat, step.at):%Y-%m-%d %H:%M %z} {chat} | {what}"
 
 
+_INTERNAL = frozenset({"chat", "cause"})  # delivery plumbing, not what the bot says
+
+
 def _render(config: Config, when: datetime, action: act.Action, as_json: bool) -> str:
     target = act.target_of(action)
     local = _local(config, target, when)
@@ -274,7 +277,7 @@ def _render(config: Config, when: datetime, action: act.Action, as_json: bool) -
                 "action": action.kind,
                 "chat": target,
                 "text": text,
-                **{k: v for k, v in data.items() if v not in (None, (), [], "") and k != "chat"},
+                **{k: v for k, v in data.items() if v not in (None, (), [], "", False) and k not in _INTERNAL},
             },
             ensure_ascii=False,
         )
