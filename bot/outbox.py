@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Text, and_, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import actions as act
@@ -44,14 +46,27 @@ def outbox_row(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pending:
+    """A pending outbox row. Its action is decoded only when asked for: a backlogged chat's
+    queue is read in full each round, but only its head (or one merged batch) goes out."""
+
     id: int
     platform: str
     target: str
-    action: act.Action
+    payload: str | dict  # the stored JSON, as text (or already decoded, by some drivers)
     attempts: int
     merged_into: int | None = None  # the first row's id, when this row is part of a merged send
+
+    @cached_property
+    def action(self) -> act.Action:
+        data = self.payload if isinstance(self.payload, dict) else json.loads(self.payload)
+        return act.load(data)
+
+
+def _columns() -> tuple[Any, ...]:
+    c = outbox_t.c
+    return c.id, c.platform, c.target, type_coerce(c.payload, Text).label("payload"), c.attempts, c.merged_into
 
 
 async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit: int = 500) -> list[Pending]:
@@ -76,7 +91,7 @@ async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit:
         .exists()
     )
     q = (
-        select(c.id, c.platform, c.target, c.payload, c.attempts, c.merged_into)
+        select(*_columns())
         .where(and_(c.status == "pending", c.platform.in_(platforms), c.not_before <= now), ~waiting)
         .order_by(c.id)
         .limit(limit)
@@ -85,17 +100,13 @@ async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit:
 
 
 def _pending(r: Any) -> Pending:
-    return Pending(r.id, r.platform, r.target, act.load(r.payload), r.attempts, r.merged_into)
+    return Pending(r.id, r.platform, r.target, r.payload, r.attempts, r.merged_into)
 
 
 async def merged_group(conn: AsyncConnection, first: int) -> list[Pending]:
     """The pending rows of the merged send that starts at row ``first``, in order."""
     c = outbox_t.c
-    q = (
-        select(c.id, c.platform, c.target, c.payload, c.attempts, c.merged_into)
-        .where(c.merged_into == first, c.status == "pending")
-        .order_by(c.id)
-    )
+    q = select(*_columns()).where(c.merged_into == first, c.status == "pending").order_by(c.id)
     return [_pending(r) for r in await conn.execute(q)]
 
 

@@ -128,3 +128,45 @@ async def test_checkin_conversation_on_postgres_matches_sqlite(pg_url: str, tmp_
     alice = next(row for row in on_pg.memberships if row[0] == "sandbox:alice")
     assert alice[1] == 6 and alice[2] is True  # six messages counted once each, the redelivery not
     assert alice[3].utcoffset() == timedelta(0)  # times come back aware UTC on both backends
+
+
+async def test_the_sender_reads_and_sends_the_outbox_on_postgres(pg_url: str) -> None:
+    """Queued actions come back out of PostgreSQL's JSON column intact, merged under backlog."""
+    from adapters.base import Feature, SendResult
+    from bot import actions as act
+    from bot import outbox
+    from bot.clock import ManualClock
+    from bot.ratelimit import RateLimits
+    from bot.sender import Sender
+
+    class Platform:
+        platform = "fake"
+        features = frozenset({Feature.BUTTONS})
+        limits = RateLimits(per_second=1e9, burst=10**9, per_chat_per_second=1e9, per_chat_burst=10**9)
+        sent: list[act.Action] = []
+
+        async def perform(self, action: act.Action, idempotency_key: str) -> SendResult:
+            self.sent.append(action)
+            return SendResult(message_id=str(len(self.sent)))
+
+    engine = storage_db.create_engine(pg_url)
+    try:
+        await storage_db.upgrade(engine)
+        clock = ManualClock(START)
+        first = act.SendMessage("fake:c1", "Привет, 签到 ✅", buttons=((act.Button("OK", data="ok"),),))
+        rest = [act.SendMessage("fake:c1", f"reply {i}") for i in range(30)]
+        async with engine.begin() as conn:
+            rows = [outbox.outbox_row(a, None, clock.now(), platform="fake") for a in [first, *rest]]
+            await conn.execute(OutboxMessage.__table__.insert(), rows)
+        platform = Platform()
+        sender = Sender(engine, {"fake": platform}, clock)
+        while await sender.drain() == 0.0:
+            pass
+        assert platform.sent[0] == first
+        merged = "\n\n".join(a.content for a in platform.sent[1:])  # type: ignore[attr-defined]
+        assert merged == "\n\n".join(a.content for a in rest) and len(platform.sent) < 31
+        async with engine.connect() as conn:
+            statuses = (await conn.execute(select(OUTBOX.status).distinct())).scalars().all()
+        assert statuses == ["sent"]
+    finally:
+        await engine.dispose()
