@@ -286,7 +286,9 @@ def _render(config: Config, when: datetime, action: act.Action, as_json: bool) -
         body = f"reacts {action.emoji} to message {action.message_id}"
     buttons = " ".join(f"[{b.text}]" for row in getattr(action, "buttons", ()) for b in row)
     lines = f"{body}\n{buttons}".strip().splitlines() or [""]
-    first = f"{local:%Y-%m-%d %H:%M %z} {target} > bot: {lines[0]}"
+    # what the bot says is quoted as "bot:"; what it does (delete, mute, invite link, ...) as "[bot ...]"
+    speaker = "bot:" if getattr(action, "content", None) else "[bot]"
+    first = f"{local:%Y-%m-%d %H:%M %z} {target} > {speaker} {lines[0]}"
     return "\n".join([first, *(f"{'':>24}{line}" for line in lines[1:])])
 
 
