@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from bot import policy_lint
 from bot.config import Config
 from bot.engine import build_campaigns
+from bot.rules_config import RuleConfig
 from bot.scheduler import next_fires
 from campaigns.base import Campaign
 
@@ -35,6 +36,9 @@ def report(config: Config, now: datetime | None = None) -> str:
         if commands:
             out.append(f"    answers: {' '.join(commands)}")
         out += _fires(config, campaign, known, now)
+    if config.rules:
+        out.append("rules (in order):")
+        out += [f"  {_rule_line(rule)}" for rule in config.rules]
     for name, settings in config.platforms:
         # What each platform's settings enable and what degrades without a permission or intent:
         # settings may define ``check_notes(config) -> list[str]``.
@@ -66,3 +70,29 @@ def _fires(config: Config, campaign: Campaign, known: list[str], now: datetime) 
             shown = ", ".join(f.strftime("%a %Y-%m-%d %H:%M %Z") for f in fires)
             out.append(f"    next in {chat or 'new groups'} ({tz}): {shown or 'none before the campaign ends'}")
     return out
+
+
+def _rule_line(rule: RuleConfig) -> str:
+    """One keyword rule as owners wrote it: trigger, what it does, where."""
+    if rule.command:
+        trigger = f"/{rule.command.lstrip('/')}"
+    elif rule.keywords:
+        trigger = "keywords " + ", ".join(repr(k) for k in rule.keywords)
+    elif rule.regex:
+        trigger = f"regex {rule.regex!r}"
+    else:
+        trigger = "any message"
+    does = [
+        what
+        for what, on in (
+            ("reply", rule.reply is not None or bool(rule.replies)),
+            (f"react {rule.react}", rule.react is not None),
+            (f"{rule.points} points", rule.points > 0),
+            (f"tag {rule.tag}", rule.tag is not None),
+            ("delete", rule.delete),
+        )
+        if on
+    ]
+    where = ", ".join(rule.groups) if rule.groups is not None else "every group"
+    admin = ", admins only" if rule.admin_only else ""
+    return f"{rule.name}: {trigger} -> {', '.join(does)} ({where}{admin})"

@@ -50,3 +50,25 @@ def test_disabled_and_ended_campaigns_list_no_fires_and_a_window_bounds_them() -
     assert section(text, "soon") == [
         "next in sandbox:g1 (Asia/Shanghai): Wed 2026-04-01 09:00 CST, Thu 2026-04-02 09:00 CST"
     ]
+
+
+def test_check_lists_the_keyword_rules_in_order() -> None:
+    rules = """
+[platforms.sandbox]
+[[rules]]
+name = "price"
+keywords = ["price", "多少钱"]
+reply = "See the shop"
+[[rules]]
+name = "pin"
+command = "pin"
+admin_only = true
+react = "📌"
+groups = ["sandbox:g1"]
+"""
+    text = report(parse(rules, "hearth.toml"), NOW)
+    listed = text.split("rules (in order):\n", 1)[1].splitlines()[:2]
+    assert listed == [
+        "  price: keywords 'price', '多少钱' -> reply (every group)",
+        "  pin: /pin -> react 📌 (sandbox:g1, admins only)",
+    ]
