@@ -16,6 +16,7 @@ from bot.events import Event, split_key
 from storage.models import OutboxMessage
 
 outbox_t = OutboxMessage.__table__
+PER_TARGET = 100  # queued rows read per chat and round: more than one merged message holds
 MAX_ATTEMPTS = 16  # tries that reached the platform; with back-off capped at 5 min, about 45 min
 
 
@@ -69,7 +70,9 @@ def _columns() -> tuple[Any, ...]:
     return c.id, c.platform, c.target, type_coerce(c.payload, Text).label("payload"), c.attempts, c.merged_into
 
 
-async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit: int = 500) -> list[Pending]:
+async def due(
+    conn: AsyncConnection, platforms: list[str], now: datetime, limit: int = 500, per_target: int = PER_TARGET
+) -> list[Pending]:
     """Pending rows that may be sent now, oldest first.
 
     A row waiting for a retry holds back the later rows to its target, so messages to one
@@ -90,13 +93,22 @@ async def due(conn: AsyncConnection, platforms: list[str], now: datetime, limit:
         )
         .exists()
     )
-    q = (
-        select(*_columns())
+    # A round sends at most one message (one merged batch) per chat: a backlogged chat's queue
+    # is read only as far as a batch can reach, so a long backlog costs nothing per round.
+    rank = func.row_number().over(partition_by=(c.platform, c.target), order_by=c.id).label("rank")
+    ranked = (
+        select(*_columns(), rank)
         .where(and_(c.status == "pending", c.platform.in_(platforms), c.not_before <= now), ~waiting)
-        .order_by(c.id)
+        .subquery()
+    )
+    r = ranked.c
+    q = (
+        select(r.id, r.platform, r.target, r.payload, r.attempts, r.merged_into)
+        .where(r.rank <= per_target)
+        .order_by(r.id)
         .limit(limit)
     )
-    return [_pending(r) for r in await conn.execute(q)]
+    return [_pending(row) for row in await conn.execute(q)]
 
 
 def _pending(r: Any) -> Pending:

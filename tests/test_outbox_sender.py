@@ -295,6 +295,17 @@ async def test_backlog_to_one_chat_is_merged_into_one_message(db, clock) -> None
     assert [status for _, status, _, _ in await rows(db)] == ["sent"] * 5
 
 
+async def test_a_long_backlog_in_one_chat_does_not_hold_up_another_chat(db, clock) -> None:
+    """1,000 replies queued for a busy chat, then one for a quiet chat: the quiet chat's
+    message goes out in the first round, not after the busy chat's backlog."""
+    platform = Platform(clock)
+    sender = Sender(db, {"fake": platform}, clock)
+    await enqueue(db, clock, *(say(f"busy {i}") for i in range(1000)))
+    await enqueue(db, clock, say("quiet", chat="c2"))
+    await sender.drain()
+    assert platform.texts("fake:c2") == ["quiet"]
+
+
 async def test_a_short_queue_is_not_merged_and_buttons_stop_a_merge(db, clock) -> None:
     platform = Platform(clock)
     sender = Sender(db, {"fake": platform}, clock, coalesce_after=4)
