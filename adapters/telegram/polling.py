@@ -27,6 +27,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 
 from adapters.telegram.errors import Scrubber, description
+from adapters.telegram.fast import LightUpdate, light_update
 from adapters.telegram.receive import Receiver
 from adapters.telegram.settings import ALLOWED_UPDATES
 
@@ -41,14 +42,20 @@ class GetRawUpdates(GetUpdates):
     __returning__ = list[dict[str, Any]]
 
 
-def parse_updates(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update], int | None]:
-    """Parsed updates and the highest ``update_id`` seen (unparsable ones included)."""
-    parsed: list[Update] = []
+def parse_updates(bot: Bot, raw: list[dict[str, Any]]) -> tuple[list[Update | LightUpdate], int | None]:
+    """Parsed updates and the highest ``update_id`` seen (unparsable ones included).
+
+    Plain text messages in groups take the fast path (:mod:`adapters.telegram.fast`)."""
+    parsed: list[Update | LightUpdate] = []
     highest: int | None = None
     for item in raw:
         uid = item.get("update_id")
         if isinstance(uid, int):
             highest = uid if highest is None else max(highest, uid)
+        light = light_update(item)
+        if light is not None:
+            parsed.append(light)
+            continue
         try:
             parsed.append(Update.model_validate(item, context={"bot": bot}))
         except ValidationError as err:

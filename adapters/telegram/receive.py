@@ -23,6 +23,7 @@ from adapters.telegram.admins import AdminCache
 from adapters.telegram.callbacks import CallbackAnswers
 from adapters.telegram.decode import Me, admin_change, chat_status, decode_all, from_service_message, migration
 from adapters.telegram.encode import LONG_DATA_PREFIX
+from adapters.telegram.fast import LightUpdate
 from adapters.telegram.store import TelegramStore
 from bot.clock import Clock
 from bot.events import Chat, Event, EventKind, split_key
@@ -49,7 +50,7 @@ class Receiver:
         self.clock = clock
         self.skipped = 0
 
-    async def handle(self, updates: Sequence[Update]) -> None:
+    async def handle(self, updates: Sequence[Update | LightUpdate]) -> None:
         """Commit what ``updates`` mean; returns only after the commit."""
         now = self.clock.now()
         pending: list[Event] = []
