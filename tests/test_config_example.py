@@ -14,10 +14,9 @@ import re
 import subprocess
 import sys
 import tomllib
-import types
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel
@@ -25,6 +24,7 @@ from pydantic import BaseModel
 import campaigns
 from bot.config import Config
 from bot.config_lines import key_lines
+from bot.config_schema import is_model, models_in, resolve, unwrap
 from campaigns.base import REGISTRY
 
 campaigns.load_all()
@@ -134,35 +134,9 @@ def test_check_shows_the_next_three_fires_of_every_schedule(checked, example) ->
 # --- the example documents every option -----------------------------------------------------------
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip ``Annotated[...]`` and ``| None``."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
 def _models() -> list[type[BaseModel]]:
     """Every config model: the root's tables, the campaign models, and what they nest."""
-    campaigns.load_all()
-    seen: list[type[BaseModel]] = []
-    todo: list[Any] = [Config, *(c.config_model for c in REGISTRY.values())]
-    while todo:
-        annotation = _unwrap(todo.pop())
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if annotation not in seen:
-                seen.append(annotation)
-                todo.extend(f.annotation for f in annotation.model_fields.values())
-        else:
-            todo.extend(get_args(annotation))
-    return seen
+    return list(models_in(Config))
 
 
 def _owner(model: type[BaseModel], field: str) -> type[BaseModel]:
@@ -178,17 +152,16 @@ def _tables(model: type[BaseModel], value: dict[str, Any], path: tuple) -> Any:
         field = model.model_fields.get(key)
         if field is None:
             continue
-        annotation = _unwrap(field.annotation)
+        annotation = unwrap(field.annotation)
         items: list[tuple[tuple, Any, Any]] = [((*path, key), item, annotation)]
         if get_origin(annotation) is list:
-            items = [((*path, key, i), x, _unwrap(get_args(annotation)[0])) for i, x in enumerate(item)]
+            items = [((*path, key, i), x, get_args(annotation)[0]) for i, x in enumerate(item)]
         elif get_origin(annotation) is dict:
-            items = [((*path, key, k), x, _unwrap(get_args(annotation)[1])) for k, x in item.items()]
+            items = [((*path, key, k), x, get_args(annotation)[1]) for k, x in item.items()]
         for sub_path, sub, sub_annotation in items:
-            if sub_annotation is Any and isinstance(sub, dict):
-                sub_annotation = REGISTRY[sub["type"]].config_model
-            if isinstance(sub_annotation, type) and issubclass(sub_annotation, BaseModel):
-                yield from _tables(sub_annotation, sub, sub_path)
+            sub_model = resolve(sub_annotation, sub)  # a campaign table resolves to its type's model
+            if is_model(sub_model):
+                yield from _tables(sub_model, sub, sub_path)
 
 
 def _documented(lines: list[str], number: int) -> str:
