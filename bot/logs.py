@@ -22,7 +22,14 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        """Scrub ``secret`` too from now on (e.g. an access token fetched at run time)."""
+        if len(secret) >= 6 and secret not in self.secrets:
+            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -38,6 +45,19 @@ class SecretFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
         return True
+
+
+class Scrubber:
+    """``scrub(anything)``: its text with the secrets, bot tokens and URL passwords replaced by ***."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._filter = SecretFilter(secrets)
+
+    def add(self, secret: str) -> None:
+        self._filter.add(secret)
+
+    def __call__(self, text: object) -> str:
+        return self._filter.scrub(str(text))
 
 
 def secrets_in(value: Any) -> list[str]:

@@ -14,7 +14,7 @@ import asyncio
 from aiohttp import ClientError
 
 from adapters.base import PermanentError, TemporaryError
-from bot.logs import SecretFilter
+from bot.logs import Scrubber  # the bot secret, and each access token once fetched
 
 NO_PROACTIVE = 40034102  # 主动消息失败, 无权限
 DUPLICATE_SEQ = 40054005  # 消息被去重 (this msg_id + msg_seq was sent already)
@@ -32,20 +32,6 @@ class QQApiError(Exception):
         self.code = code
         self.message = message
         self.retry_after = retry_after
-
-
-class Scrubber:
-    """Removes the bot secret and the current access token from text."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._filter = SecretFilter(secrets)
-
-    def add(self, secret: str) -> None:
-        if len(secret) >= 6 and secret not in self._filter.secrets:
-            self._filter.secrets = sorted({*self._filter.secrets, secret}, key=len, reverse=True)
-
-    def __call__(self, text: object) -> str:
-        return self._filter.scrub(str(text))
 
 
 def classify(err: BaseException, scrub: Scrubber) -> TemporaryError | PermanentError:

@@ -29,22 +29,12 @@ from aiogram.exceptions import (
 from aiohttp import ClientError
 
 from adapters.base import PermanentError, TemporaryError
-from bot.logs import SecretFilter
+from bot.logs import Scrubber
 
 UNAUTHORIZED_RETRY = 60.0
 _GONE = ("kicked", "not a member", "chat not found", "deactivated", "blocked by the user", "was deleted")
 _ALREADY_DONE = ("message to delete not found", "message can't be deleted", "message is not modified")
 _TOO_OLD = ("query is too old", "query id is invalid")
-
-
-class Scrubber:
-    """Removes the configured secrets (and anything shaped like a token URL) from text."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self._filter = SecretFilter(secrets)
-
-    def __call__(self, text: object) -> str:
-        return self._filter.scrub(str(text))
 
 
 def description(err: BaseException, scrub: Scrubber) -> str:
