@@ -72,6 +72,10 @@ class CheckinCampaign(Campaign):
         elif command.name in ("top", "leaderboard"):
             await self.show_top(ctx)
 
+    def _streak_on(self, day: date, prev_day: date, prev_streak: int) -> int:
+        """The streak a check-in on ``day`` makes after one on ``prev_day`` (``grace_days`` missed days forgiven)."""
+        return prev_streak + 1 if (day - prev_day).days <= 1 + self.config.grace_days else 1
+
     def _since(self, day: date) -> date:
         """A check-in before this day neither blocks one on ``day`` nor continues its streak."""
         return day - timedelta(days=1 + self.config.grace_days)
@@ -105,8 +109,7 @@ class CheckinCampaign(Campaign):
             wait = (next_midnight(day, ctx.timezone) - ctx.event.at).total_seconds()
             ctx.reply(ctx.t("checkin.already", name=ctx.member_name, wait=i18n.duration(ctx.language, wait)))
             return
-        gap = (day - last.day).days if last else None
-        streak = last.streak + 1 if last and gap is not None and gap <= 1 + self.config.grace_days else 1
+        streak = self._streak_on(day, last.day, last.streak) if last else 1
         await repo.add_checkin(
             ctx.conn,
             campaign=self.name,
@@ -165,8 +168,7 @@ class CheckinCampaign(Campaign):
         if any(r.day == day for r in await streaks.from_day(ctx.conn, self.name, chat, member, day)):
             raise ValueError("already checked in that day")
         prev = await streaks.before(ctx.conn, self.name, chat, member, day)
-        limit = 1 + self.config.grace_days
-        streak = prev.streak + 1 if prev and (day - prev.day).days <= limit else 1
+        streak = self._streak_on(day, prev.day, prev.streak) if prev else 1
         await repo.add_checkin(
             ctx.conn,
             campaign=self.name,
@@ -189,7 +191,7 @@ class CheckinCampaign(Campaign):
         )
         last_day, last = day, streak
         for row in await streaks.from_day(ctx.conn, self.name, chat, member, day + timedelta(days=1)):
-            chained = last + 1 if (row.day - last_day).days <= limit else 1
+            chained = self._streak_on(row.day, last_day, last)
             if chained != row.streak:
                 await streaks.set_streak(ctx.conn, row.id, chained)
             last_day, last = row.day, chained
