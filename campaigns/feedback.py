@@ -24,7 +24,7 @@ from bot.context import Context
 from bot.events import EventKind
 from campaigns.base import Campaign, CampaignConfig, CommandSpec, ScheduleSpec, register
 from campaigns.choices import has_buttons
-from campaigns.poll import closing_time
+from campaigns.poll import closing_time, on_round_timer
 from storage import poll_repo
 from storage.poll_repo import Run
 
@@ -71,12 +71,7 @@ class FeedbackCampaign(Campaign):
         if ctx.chat_key is None or (event.chat is not None and event.chat.type != "group"):
             return  # feedback rounds happen in groups
         if event.kind is EventKind.TIMER_FIRED:
-            if event.data is None:
-                await self.open(ctx)
-            elif event.data.get("what") == "close":
-                run = await poll_repo.get(ctx.conn, int(event.data.get("run", 0)))
-                if run is not None and run.campaign == self.name:
-                    await self.close(ctx, run)
+            await on_round_timer(self, ctx)
         elif ctx.command is not None and ctx.command.name == "feedback":
             await self.on_command(ctx)
         elif event.kind is EventKind.BUTTON_CLICKED:

@@ -14,7 +14,7 @@ poll is found through the outbox row of that send.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -27,6 +27,9 @@ from campaigns.base import Campaign, CampaignConfig, ScheduleSpec, register
 from campaigns.choices import has_buttons, numbered, pick
 from storage import poll_repo, quiz_repo
 from storage.poll_repo import Run
+
+if TYPE_CHECKING:
+    from campaigns.feedback import FeedbackCampaign
 
 POLLS = "polls"
 BAR = 10
@@ -66,6 +69,17 @@ def closing_time(duration: timedelta | None, close_schedule: str | None, timezon
     return min(ends) if ends else now + timedelta(days=1)
 
 
+async def on_round_timer(campaign: PollCampaign | FeedbackCampaign, ctx: Context) -> None:
+    """A round's timers: the schedule's fire opens a round, a ``close`` timer closes the one it names."""
+    data = ctx.event.data
+    if data is None:
+        await campaign.open(ctx)
+    elif data.get("what") == "close":
+        run = await poll_repo.get(ctx.conn, int(data.get("run", 0)))
+        if run is not None and run.campaign == campaign.name:
+            await campaign.close(ctx, run)
+
+
 def results(ctx: Context, run: Run, counts: dict[int, int]) -> str:
     """The results message: each option with its votes, share and a bar, most votes first."""
     total = sum(counts.values())
@@ -92,12 +106,7 @@ class PollCampaign(Campaign):
     async def handle(self, ctx: Context) -> None:
         event = ctx.event
         if event.kind is EventKind.TIMER_FIRED:
-            if event.data is None:
-                await self.open(ctx)
-            elif event.data.get("what") == "close":
-                run = await poll_repo.get(ctx.conn, int(event.data.get("run", 0)))
-                if run is not None and run.campaign == self.name:
-                    await self.close(ctx, run)
+            await on_round_timer(self, ctx)
         elif event.kind is EventKind.POLL_ANSWERED and event.poll_id:
             run = await poll_repo.by_native_poll(ctx.conn, event.platform, event.poll_id)
             if run is not None and run.campaign == self.name:
