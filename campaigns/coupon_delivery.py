@@ -10,12 +10,16 @@ low, or running out, is reported to the admins once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot import actions as act
 from bot.context import Context
 from bot.events import split_key
 from storage import coupons, referrals
 from storage.coupons import Coupon
+
+if TYPE_CHECKING:
+    from bot.coupon_config import CouponPoolConfig
 
 DIRECT_MESSAGES = "direct_messages"  # adapters.base.Feature values (campaigns never import adapters)
 
@@ -63,11 +67,11 @@ def send_privately(ctx: Context, member: str, text: str, notice: str) -> None:
         ctx.emit(act.SendMessage(chat, notice))
 
 
-async def give(ctx: Context, pool: str, member: str, name: str) -> Coupon | None:
-    """Claim a coupon of ``pool`` for ``member`` and deliver it; None (with a shortfall) when empty."""
-    assert ctx.config is not None
-    settings = ctx.config.coupons[pool]
-    at = ctx.event.at
+async def claim_code(
+    ctx: Context, pool: str, settings: CouponPoolConfig, member: str, campaign: str, at: datetime
+) -> Coupon | None:
+    """Claim a code of ``pool`` for ``member`` as of ``at`` (making the pool's codes first where
+    Hearth generates them); None, with the shortfall recorded, when the pool is empty."""
     if settings.generate:
         await coupons.top_up_generated(ctx.conn, pool, settings.generate, at, settings.prefix, settings.length)
     coupon = await coupons.claim(
@@ -75,22 +79,26 @@ async def give(ctx: Context, pool: str, member: str, name: str) -> Coupon | None
         pool=pool,
         member=member,
         chat=ctx.chat_key,
-        campaign=ctx.campaign,
+        campaign=campaign,
         now=at,
         expires_at=coupons.expiry_for(at, settings.valid_for, settings.expires),
         event_ref=ctx.event_ref,
     )
-    total = await coupons.total(ctx.conn, pool)
     if coupon is None:
         await coupons.record_shortfall(
-            ctx.conn,
-            pool=pool,
-            member=member,
-            chat=ctx.chat_key,
-            campaign=ctx.campaign,
-            now=at,
-            event_ref=ctx.event_ref,
+            ctx.conn, pool=pool, member=member, chat=ctx.chat_key, campaign=campaign, now=at, event_ref=ctx.event_ref
         )
+    return coupon
+
+
+async def give(ctx: Context, pool: str, member: str, name: str) -> Coupon | None:
+    """Claim a coupon of ``pool`` for ``member`` and deliver it; None (with a shortfall) when empty."""
+    assert ctx.config is not None
+    settings = ctx.config.coupons[pool]
+    at = ctx.event.at
+    coupon = await claim_code(ctx, pool, settings, member, ctx.campaign, at)
+    total = await coupons.total(ctx.conn, pool)
+    if coupon is None:
         if ctx.chat_key is not None:
             ctx.emit(act.SendMessage(ctx.chat_key, ctx.t("coupon.empty", name=name)))
         if await coupons.once(ctx.conn, f"coupons:{pool}:empty:{total}", at):

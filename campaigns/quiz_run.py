@@ -17,8 +17,9 @@ from bot.actions import AnswerButton, Buttons, SendDirect, SendMessage
 from bot.context import Context
 from campaigns.answer_match import matches
 from campaigns.choices import has_buttons, numbered, pick
+from campaigns.coupon_delivery import claim_code
 from campaigns.quiz_bank import Question
-from storage import coupons, quiz_repo
+from storage import quiz_repo
 from storage.quiz_repo import Run, Score
 
 if TYPE_CHECKING:
@@ -274,32 +275,8 @@ class QuizFlow:
 
     async def _coupon(self, ctx: Context, pool: str, rank: int, winner: Score) -> tuple[str | None, str]:
         """Claim a code of ``pool`` for the winner: sent privately where the platform can."""
-        settings = self.pools.get(pool)
-        generate = getattr(settings, "generate", 0)
-        if generate:  # a pool Hearth generates itself: make sure its codes exist
-            prefix, length = getattr(settings, "prefix", ""), getattr(settings, "length", 16)
-            await coupons.top_up_generated(ctx.conn, pool, generate, ctx.now, prefix, length)
-        expires = coupons.expiry_for(ctx.now, getattr(settings, "valid_for", None), getattr(settings, "expires", None))
-        got = await coupons.claim(
-            ctx.conn,
-            pool=pool,
-            member=winner.member,
-            chat=ctx.chat_key,
-            campaign=self.name,
-            now=ctx.now,
-            expires_at=expires,
-            event_ref=ctx.event_ref,
-        )
+        got = await claim_code(ctx, pool, self.pools[pool], winner.member, self.name, ctx.now)
         if got is None:
-            await coupons.record_shortfall(
-                ctx.conn,
-                pool=pool,
-                member=winner.member,
-                chat=ctx.chat_key,
-                campaign=self.name,
-                now=ctx.now,
-                event_ref=ctx.event_ref,
-            )
             return None, ctx.t("quiz.prize.coupon_none", name=winner.name, rank=rank)
         if DIRECT_MESSAGES in ctx.features:
             ctx.emit(SendDirect(winner.member, ctx.t("quiz.prize.code", quiz=self.name, rank=rank, code=got.code)))
