@@ -33,6 +33,7 @@ from adapters.discord.receive import Decoded, Receiver
 from adapters.discord.send import Performer
 from adapters.discord.settings import PLATFORM, DiscordSettings
 from adapters.discord.slash import canonical, guild_commands
+from adapters.startup import retried
 from bot import actions as act
 from bot import i18n
 from bot.clock import Clock
@@ -44,7 +45,6 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 HANDLED = ("MESSAGE_CREATE", "INTERACTION_CREATE", "GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE", "MESSAGE_REACTION_ADD")
-START_ATTEMPTS = 5
 MAX_BATCH = 500
 DRAIN_TIMEOUT = 10.0  # seconds a stop waits for received events to be committed
 RATELIMIT_WAIT = 30.0  # discord.py waits out shorter 429s itself; longer ones come back as TemporaryError
@@ -198,23 +198,25 @@ class DiscordAdapter:
 
     async def _login(self) -> _Client:
         """Log in (``GET /users/@me``), retried while Discord is unreachable; a bad token stops the start."""
-        delay = 1.0
-        for attempt in range(START_ATTEMPTS):
+
+        async def login() -> _Client:
             client = self._client()
             try:
                 await client.login(self.settings.token.get_secret_value())
-                return client
-            except discord.LoginFailure:
+            except BaseException:
                 await client.close()
-                raise RuntimeError("Discord rejected the bot token; check [platforms.discord].token") from None
-            except Exception as err:
-                await client.close()
-                if attempt == START_ATTEMPTS - 1:
-                    raise RuntimeError(f"cannot reach Discord: {description(err, self.scrub)}") from None
-                log.warning("cannot reach Discord yet (%s); retrying in %.0fs", description(err, self.scrub), delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                raise
+            return client
+
+        def waiting(err: Exception, delay: float) -> None:
+            log.warning("cannot reach Discord yet (%s); retrying in %.0fs", description(err, self.scrub), delay)
+
+        try:
+            return await retried(login, fatal=(discord.LoginFailure,), on_retry=waiting)
+        except discord.LoginFailure:
+            raise RuntimeError("Discord rejected the bot token; check [platforms.discord].token") from None
+        except Exception as err:
+            raise RuntimeError(f"cannot reach Discord: {description(err, self.scrub)}") from None
 
     async def _sync_commands(self) -> None:
         """Register each guild's slash commands, only when they differ from what Discord has."""

@@ -18,6 +18,7 @@ from aiogram.methods import DeleteWebhook, SetWebhook, TelegramMethod
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.base import EventSink, Feature, SendResult
+from adapters.startup import retried
 from adapters.telegram.admins import AdminCache
 from adapters.telegram.callbacks import CallbackAnswers
 from adapters.telegram.decode import PLATFORM, Me
@@ -33,7 +34,6 @@ from bot.clock import Clock
 from bot.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
-START_ATTEMPTS = 5
 ADMIN_TIMEOUT = 10  # seconds: an admin lookup delays the batch it is for, so it may not hang
 CALLBACK_LIMIT = (1000.0, 1000)  # answering a press is not a message: no per-chat pacing
 
@@ -145,33 +145,23 @@ class TelegramAdapter:
 
     async def _whoami(self) -> Me:
         """``getMe``, retried while Telegram is unreachable; a rejected token stops the start."""
-        delay = 1.0
-        for attempt in range(START_ATTEMPTS):
-            try:
-                user = await self.bot.get_me()
-                return Me(id=str(user.id), username=user.username or "")
-            except TelegramUnauthorizedError:
-                raise RuntimeError("Telegram rejected the bot token; check [platforms.telegram].token") from None
-            except Exception as err:
-                if attempt == START_ATTEMPTS - 1:
-                    raise RuntimeError(f"cannot reach Telegram: {description(err, self.scrub)}") from None
-                log.warning("cannot reach Telegram yet (%s); retrying in %.0fs", description(err, self.scrub), delay)
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+
+        def waiting(err: Exception, delay: float) -> None:
+            log.warning("cannot reach Telegram yet (%s); retrying in %.0fs", description(err, self.scrub), delay)
+
+        try:
+            user = await retried(self.bot.get_me, fatal=(TelegramUnauthorizedError,), on_retry=waiting)
+        except TelegramUnauthorizedError:
+            raise RuntimeError("Telegram rejected the bot token; check [platforms.telegram].token") from None
+        except Exception as err:
+            raise RuntimeError(f"cannot reach Telegram: {description(err, self.scrub)}") from None
+        return Me(id=str(user.id), username=user.username or "")
 
     async def _setup(self, method: TelegramMethod, what: str) -> None:
-        delay = 1.0
-        for attempt in range(START_ATTEMPTS):
-            try:
-                await self.bot(method)
-                return
-            except Exception as err:
-                if attempt == START_ATTEMPTS - 1:
-                    log.error("could not %s: %s", what, description(err, self.scrub))
-                    return
-                await asyncio.sleep(delay)
-                delay *= 2
+        try:
+            await retried(lambda: self.bot(method))
+        except Exception as err:
+            log.error("could not %s: %s", what, description(err, self.scrub))
 
     async def _fetch_admins(self, chat_id: int) -> list:
         return list(await self.bot.get_chat_administrators(chat_id=chat_id, request_timeout=ADMIN_TIMEOUT))
