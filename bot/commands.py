@@ -14,7 +14,6 @@ from bot.events import Command, Event, EventKind
 from campaigns.base import Campaign, CommandSpec
 
 _COMMAND = re.compile(r"^[/／]([A-Za-z][A-Za-z0-9_]{0,31})(?:@[A-Za-z0-9_]+)?(?:\s+(.*))?$", re.S)
-HELP = CommandSpec("help", "cmd.help", "/help")
 MAX_ARGS_LENGTH = 1000
 
 

@@ -34,7 +34,6 @@ from storage import quiz_repo
 if TYPE_CHECKING:
     from bot.config import Config
 
-SEASONS = ("month", "quarter", "year")
 TOP_USAGE = "/quiz top [NAME] [season]"
 
 

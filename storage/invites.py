@@ -2,8 +2,6 @@
 
 A campaign records the request (``requested``) in the event's transaction and emits a
 ``CreateInviteLink`` action; the sender stores the link the platform returned (``record``).
-Adapters whose platform reports only the link a member joined through can map it back to
-its owner with :func:`creator_of`.
 """
 
 from __future__ import annotations
@@ -42,10 +40,3 @@ async def record(conn: Conn, chat: str, member: str, link: str, now: datetime) -
     """Store the link the platform made for ``member`` (replacing an older one)."""
     row = dict(chat_key=chat, member_key=member, link=link, requested_at=now, created_at=now)
     await upsert(conn, links_t, [row], keys=["chat_key", "member_key"], update={"link": link, "created_at": now})
-
-
-async def creator_of(conn: Conn, chat: str, link: str) -> str | None:
-    """The member a link was made for, or None if the bot did not make it."""
-    c = links_t.c
-    q = select(c.member_key).where(c.chat_key == chat, c.link == link).limit(1)
-    return (await conn.execute(q)).scalar_one_or_none()

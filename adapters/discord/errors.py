@@ -23,7 +23,6 @@ from adapters.base import PermanentError, TemporaryError
 
 RETRY_LATER = 60.0
 UNKNOWN_MESSAGE, UNKNOWN_INTERACTION, UNKNOWN_WEBHOOK = 10008, 10062, 10015
-ALREADY_ACKNOWLEDGED = 40060
 Scrub = Callable[[str], str]  # bot.logs.SecretFilter(secrets).scrub
 
 

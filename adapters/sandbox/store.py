@@ -103,10 +103,6 @@ class SandboxStore:
             await conn.execute(insert(state_t).values(key=key, value=emoji))
         return True
 
-    async def all_lines(self) -> list[dict]:
-        async with self.db.connect() as conn:
-            return [as_dict(r) for r in (await conn.execute(select(log_t).order_by(log_t.c.id))).all()]
-
     async def save_invite(self, code: str, creator: str) -> None:
         async with self.db.begin() as conn:
             await insert_ignore(conn, state_t, [dict(key=f"sandbox:invite:{code}", value=creator)])

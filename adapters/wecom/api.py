@@ -210,9 +210,6 @@ class WeComClient:
     async def edit_welcome(self, template_id: str, text: str) -> None:
         await self.call(f"{EC}/group_welcome_template/edit", {"template_id": template_id, "text": {"content": text}})
 
-    async def get_welcome(self, template_id: str) -> dict[str, Any]:
-        return await self.call(f"{EC}/group_welcome_template/get", {"template_id": template_id})
-
     # --- the app chat (staff) --------------------------------------------------------------------
 
     async def send_to_staff(self, agent_id: int, userid: str, message: dict[str, Any], dedupe: bool = False) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.wecom.api import WeComClient
-from adapters.wecom.decode import SCENES, Member
+from adapters.wecom.decode import Member, unknown_invite
 from bot.events import Invite
 from storage.wecom_models import WeComJoinWay, WeComRosterEntry
 
@@ -100,7 +100,7 @@ def plan(config: Any, campaign: str, now: datetime, groups: Sequence[str] = ()) 
 def invite_for(way: JoinWay | None, member: Member) -> Invite:
     """The Invite of a member who joined with ``member.state`` (``way`` is its join way, if Hearth's)."""
     if way is None:
-        return Invite(via=SCENES.get(member.join_scene, "unknown"), confidence="unknown")
+        return unknown_invite(member)
     referrer = way.referrer if ":" in way.referrer else None
     return Invite(code=way.state, creator=referrer, name=way.campaign, via="qr", campaign=way.campaign)
 

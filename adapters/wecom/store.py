@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.wecom.decode import PLATFORM, ChatChange, GroupDetail, Member
@@ -161,11 +161,6 @@ class WeComStore:
         async with self.db.connect() as conn:
             rows = await conn.execute(q.order_by(c.day.desc(), c.chat_id))
             return [(r[0], r[1].isoformat(), r[2], r[3], r[4]) for r in rows]
-
-    async def group_count(self) -> int:
-        async with self.db.connect() as conn:
-            q = select(func.count()).select_from(chats_t).where(chats_t.c.active.is_(True))
-            return int((await conn.execute(q)).scalar_one())
 
 
 async def _present(conn: AsyncConnection, chat_key: str, group: GroupDetail, at: datetime) -> None:
