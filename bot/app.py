@@ -38,17 +38,19 @@ class App:
         self.clock = clock or SystemClock()
         self.db: AsyncEngine = storage_db.create_engine(config.bot.database)
         self.adapters = dict(adapters) if adapters is not None else build_adapters(config, self.db, self.clock)
+        # an adapter may serve several key prefixes (OneBot: qq, wechat); each object is set up once
+        self._distinct = list(dict.fromkeys(self.adapters.values()))
         self.sender = Sender(self.db, self.adapters, self.clock)
         features = {name: adapter.features for name, adapter in self.adapters.items()}
         self.engine = Engine(config, self.db, self.clock, on_commit=self.sender.wake, features=features)
         self.intake = Intake(self.engine)
         menu = command_menu.registry(self.engine.campaigns, [b.spec for b in builtins.REGISTRY.values()])
-        for adapter in self.adapters.values():
+        for adapter in self._distinct:
             if hasattr(adapter, "set_commands"):  # platforms with native command menus (Discord)
                 adapter.set_commands(menu)
             if hasattr(adapter, "set_config"):  # reads campaign tables as its CLI does (WeCom's join ways, welcome)
                 adapter.set_config(config)
-        groups = {g: t for a in self.adapters.values() for g, t in getattr(a, "groups", {}).items()}
+        groups = {g: t for a in self._distinct for g, t in getattr(a, "groups", {}).items()}
         self.scheduler = Scheduler(config, self.db, self.clock, self.engine.campaigns, self.intake.submit, groups)
         self._tasks: list[asyncio.Task] = []
 
@@ -59,7 +61,7 @@ class App:
         except Exception as err:
             raise StartError(unusable(self.db.url, err)) from None
         self.intake.start()
-        for adapter in self.adapters.values():
+        for adapter in self._distinct:
             await adapter.start(self.intake)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="hearth-sender"),
@@ -83,7 +85,7 @@ class App:
                 log.warning("sends still in flight after %.0fs; stopping anyway", send_timeout)
                 sender_task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for adapter in self.adapters.values():
+        for adapter in self._distinct:
             await adapter.stop()
         await self.intake.stop()
         await self.db.dispose()

@@ -2,8 +2,8 @@
 accounts, and actions sent as API calls matched by ``echo``.
 
 The adapter serves the key prefix ``onebot`` and every platform name its bots are given
-(``qq``, ``wechat``): :func:`bot.platforms.build_adapters` lists it under each, so the same
-object may be started and stopped more than once; both are idempotent.
+(``qq``, ``wechat``): :func:`bot.platforms.build_adapters` lists it under each (the app
+starts and stops it once).
 
 While no account can send to a chat, :meth:`perform` raises :class:`TemporaryError` and the
 outbox keeps the message; the wait grows with each try of the same message (the sender
@@ -70,7 +70,6 @@ class OneBotAdapter:
         self.hub = Hub(settings, self.roles, clock)
         self.server: ReverseServer | None = None
         self.clients: list[ForwardClient] = []
-        self._started = False
         self._offline: OrderedDict[str, int] = OrderedDict()  # idempotency key -> tries while offline
 
     def __repr__(self) -> str:
@@ -83,9 +82,6 @@ class OneBotAdapter:
     # --- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
-        if self._started:
-            return
-        self._started = True
         self.hub.start(sink)
         if self.settings.mode == "reverse":
             self.server = ReverseServer(self.settings, self.hub)
@@ -97,9 +93,6 @@ class OneBotAdapter:
 
     async def stop(self) -> None:
         """Stop receiving, commit what was received, then stop."""
-        if not self._started:
-            return
-        self._started = False
         for client in self.clients:
             await client.stop()
         self.clients = []
