@@ -5,9 +5,9 @@ The adapter serves the key prefix ``onebot`` and every platform name its bots ar
 (``qq``, ``wechat``): :func:`bot.platforms.build_adapters` lists it under each (the app
 starts and stops it once).
 
-While no account can send to a chat, :meth:`perform` raises :class:`TemporaryError` and the
-outbox keeps the message; the wait grows with each try of the same message (the sender
-counts tries), so a bridge that is down for minutes still gets its messages when it returns.
+While no account can send to a chat, :meth:`perform` raises ``TemporaryError(not_sent=True)``
+and the outbox keeps the message without counting a try, however long the bridge is away; the
+wait between looks grows with each try of the same message (counted here, by idempotency key).
 There are no buttons on OneBot: ``Feature.BUTTONS`` is not declared, so campaigns offer
 numbered text choices instead.
 """
